@@ -19,15 +19,32 @@ impl fmt::Display for Errno {
 #[derive(Debug, thiserror::Error)]
 pub enum NetlinkError {
     #[error("{op} {object}: {errno}{}", ext_ack.as_ref().map(|a| format!(" ({a})")).unwrap_or_default())]
-    Kernel { op: &'static str, object: String, errno: Errno, ext_ack: Option<String> },
+    Kernel {
+        op: &'static str,
+        object: String,
+        errno: Errno,
+        ext_ack: Option<String>,
+    },
     #[error("{op} {object}: {source}")]
-    Io { op: &'static str, object: String, source: std::io::Error },
+    Io {
+        op: &'static str,
+        object: String,
+        source: std::io::Error,
+    },
     #[error("{op} {object}: cannot decode the kernel's reply: {reason}")]
-    Decode { op: &'static str, object: String, reason: String },
+    Decode {
+        op: &'static str,
+        object: String,
+        reason: String,
+    },
     #[error("{object}: no such interface")]
     NoSuchLink { object: String },
     #[error("{op} {object}: {reason}")]
-    Invalid { op: &'static str, object: String, reason: String },
+    Invalid {
+        op: &'static str,
+        object: String,
+        reason: String,
+    },
 }
 
 impl NetlinkError {
@@ -46,6 +63,9 @@ impl NetlinkError {
     }
 
     pub fn is_not_found(&self) -> bool {
-        matches!(self.errno(), Some(libc::ENODEV) | Some(libc::ENOENT) | Some(libc::ESRCH))
+        matches!(
+            self.errno(),
+            Some(libc::ENODEV) | Some(libc::ENOENT) | Some(libc::ESRCH)
+        )
     }
 }

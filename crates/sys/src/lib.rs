@@ -12,6 +12,7 @@
 //! wrapped into owned types as soon as they exist.
 
 pub mod error;
+pub mod icmp;
 pub mod netlink;
 pub mod netns;
 pub mod probe;

@@ -35,7 +35,11 @@ pub const NETNS_RUN_DIR: &str = "/run/netns";
 #[derive(Debug, thiserror::Error)]
 pub enum NetnsError {
     #[error("{op} netns {name}: {source}")]
-    Io { op: &'static str, name: String, source: io::Error },
+    Io {
+        op: &'static str,
+        name: String,
+        source: io::Error,
+    },
     #[error("netns {name}: invalid name ({reason})")]
     InvalidName { name: String, reason: &'static str },
     #[error("netns {name} already exists")]
@@ -43,13 +47,20 @@ pub enum NetnsError {
     #[error("netns {name} does not exist")]
     NotFound { name: String },
     #[error("netns {name}: {source}")]
-    Netlink { name: String, source: crate::error::NetlinkError },
+    Netlink {
+        name: String,
+        source: crate::error::NetlinkError,
+    },
     #[error("netns {name}: the worker thread panicked")]
     Panicked { name: String },
 }
 
 fn io_err<'a>(op: &'static str, name: &'a str) -> impl FnOnce(nix::Error) -> NetnsError + 'a {
-    move |e| NetnsError::Io { op, name: name.to_string(), source: io::Error::from(e) }
+    move |e| NetnsError::Io {
+        op,
+        name: name.to_string(),
+        source: io::Error::from(e),
+    }
 }
 
 /// An open named network namespace. Holding it keeps the namespace alive
@@ -76,7 +87,10 @@ fn check_name(name: &str) -> Result<(), NetnsError> {
     } else {
         return Ok(());
     };
-    Err(NetnsError::InvalidName { name: name.to_string(), reason })
+    Err(NetnsError::InvalidName {
+        name: name.to_string(),
+        reason,
+    })
 }
 
 /// The path of a named namespace: `/run/netns/NAME`.
@@ -98,15 +112,47 @@ fn prepare_run_dir() -> Result<(), NetnsError> {
             .map_err(|(_, e)| fail("lock", &e))?;
         let none: Option<&str> = None;
         loop {
-            match mount(Some(""), NETNS_RUN_DIR, Some("none"), MsFlags::MS_SHARED | MsFlags::MS_REC, none) {
+            match mount(
+                Some(""),
+                NETNS_RUN_DIR,
+                Some("none"),
+                MsFlags::MS_SHARED | MsFlags::MS_REC,
+                none,
+            ) {
                 Ok(()) => return Ok(()),
+                Err(nix::Error::EINVAL) if dir_is_empty() && !on_tmpfs() => {
+                    // Not a mount point, nothing in it, and on a disk file
+                    // system (where creating each namespace file costs ~0.5 ms
+                    // of journalling): give it a tmpfs, as /run is on most
+                    // hosts, then retry MS_SHARED.
+                    mount(
+                        Some("tmpfs"),
+                        NETNS_RUN_DIR,
+                        Some("tmpfs"),
+                        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+                        Some("mode=0755"),
+                    )
+                    .map_err(|e| fail("mount tmpfs on", &e))?;
+                }
                 Err(nix::Error::EINVAL) => {
                     // Not a mount point yet: bind it onto itself, make it
                     // private (a new peer group), then retry MS_SHARED.
-                    mount(Some(NETNS_RUN_DIR), NETNS_RUN_DIR, Some("none"), MsFlags::MS_BIND | MsFlags::MS_REC, none)
-                        .map_err(|e| fail("bind-mount", &e))?;
-                    mount(Some(""), NETNS_RUN_DIR, Some("none"), MsFlags::MS_PRIVATE | MsFlags::MS_REC, none)
-                        .map_err(|e| fail("make private", &e))?;
+                    mount(
+                        Some(NETNS_RUN_DIR),
+                        NETNS_RUN_DIR,
+                        Some("none"),
+                        MsFlags::MS_BIND | MsFlags::MS_REC,
+                        none,
+                    )
+                    .map_err(|e| fail("bind-mount", &e))?;
+                    mount(
+                        Some(""),
+                        NETNS_RUN_DIR,
+                        Some("none"),
+                        MsFlags::MS_PRIVATE | MsFlags::MS_REC,
+                        none,
+                    )
+                    .map_err(|e| fail("make private", &e))?;
                 }
                 Err(e) => return Err(fail("make shared", &e)),
             }
@@ -119,24 +165,53 @@ fn prepare_run_dir() -> Result<(), NetnsError> {
     })
 }
 
+fn dir_is_empty() -> bool {
+    fs::read_dir(NETNS_RUN_DIR).is_ok_and(|mut d| d.next().is_none())
+}
+
+fn on_tmpfs() -> bool {
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    nix::sys::statfs::statfs(NETNS_RUN_DIR)
+        .is_ok_and(|s| s.filesystem_type().0 == TMPFS_MAGIC)
+}
+
 /// Creates one named namespace from the calling thread: the thread is left
 /// *inside* the new namespace. Only for use on throwaway threads.
 fn create_here(name: &str) -> Result<Netns, NetnsError> {
     let path = path_of(name);
-    match OpenOptions::new().write(true).create_new(true).mode(0).open(&path) {
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o000)
+        .open(&path)
+    {
         Ok(_) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            return Err(NetnsError::Exists { name: name.to_string() })
+            return Err(NetnsError::Exists {
+                name: name.to_string(),
+            })
         }
-        Err(e) => return Err(NetnsError::Io { op: "create", name: name.to_string(), source: e }),
+        Err(e) => {
+            return Err(NetnsError::Io {
+                op: "create",
+                name: name.to_string(),
+                source: e,
+            })
+        }
     }
     let made = (|| {
         unshare(CloneFlags::CLONE_NEWNET).map_err(io_err("unshare", name))?;
         let none: Option<&str> = None;
         // /proc/thread-self, not /proc/self: the latter names the
         // thread-group leader's namespace.
-        mount(Some("/proc/thread-self/ns/net"), &path, Some("none"), MsFlags::MS_BIND, none)
-            .map_err(io_err("bind-mount", name))?;
+        mount(
+            Some("/proc/thread-self/ns/net"),
+            &path,
+            Some("none"),
+            MsFlags::MS_BIND,
+            none,
+        )
+        .map_err(io_err("bind-mount", name))?;
         Netns::open(name)
     })();
     if made.is_err() {
@@ -149,9 +224,14 @@ fn create_here(name: &str) -> Result<Netns, NetnsError> {
 impl Netns {
     /// Creates a named namespace, like `ip netns add NAME`.
     pub fn create(name: &str) -> Result<Netns, NetnsError> {
-        Self::create_many(&[name], |_, _| Ok(())).pop().unwrap_or_else(|| {
-            Err(NetnsError::Panicked { name: name.to_string() })
-        })
+        Self::create_many(&[name], |_, _| Ok(()))
+            .pop()
+            .map(|r| r.map(|(ns, _)| ns))
+            .unwrap_or_else(|| {
+                Err(NetnsError::Panicked {
+                    name: name.to_string(),
+                })
+            })
     }
 
     /// Creates many namespaces on one worker thread and runs `setup` inside
@@ -162,7 +242,7 @@ impl Netns {
     pub fn create_many<S>(
         names: &[S],
         setup: impl Fn(&Netns, &mut Netlink) -> Result<(), NetnsError> + Sync,
-    ) -> Vec<Result<Netns, NetnsError>>
+    ) -> Vec<Result<(Netns, Netlink), NetnsError>>
     where
         S: AsRef<str> + Sync,
     {
@@ -173,7 +253,11 @@ impl Netns {
             return names
                 .iter()
                 .map(|n| {
-                    Err(NetnsError::Io { op: "create", name: n.as_ref().to_string(), source: io::Error::other(msg.clone()) })
+                    Err(NetnsError::Io {
+                        op: "create",
+                        name: n.as_ref().to_string(),
+                        source: io::Error::other(msg.clone()),
+                    })
                 })
                 .collect();
         }
@@ -185,10 +269,12 @@ impl Netns {
                     let name = name.as_ref();
                     ok?;
                     let ns = create_here(name)?;
-                    let mut nl = Netlink::open()
-                        .map_err(|e| NetnsError::Netlink { name: name.to_string(), source: e })?;
+                    let mut nl = Netlink::open().map_err(|e| NetnsError::Netlink {
+                        name: name.to_string(),
+                        source: e,
+                    })?;
                     setup(&ns, &mut nl)?;
-                    Ok(ns)
+                    Ok((ns, nl))
                 })
                 .collect::<Vec<_>>()
         };
@@ -197,7 +283,11 @@ impl Netns {
             s.spawn(run).join().unwrap_or_else(|_| {
                 names
                     .iter()
-                    .map(|n| Err(NetnsError::Panicked { name: n.as_ref().to_string() }))
+                    .map(|n| {
+                        Err(NetnsError::Panicked {
+                            name: n.as_ref().to_string(),
+                        })
+                    })
                     .collect()
             })
         })
@@ -207,11 +297,18 @@ impl Netns {
     pub fn open(name: &str) -> Result<Netns, NetnsError> {
         check_name(name)?;
         match File::open(path_of(name)) {
-            Ok(file) => Ok(Netns { name: name.to_string(), file }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Err(NetnsError::NotFound { name: name.to_string() })
-            }
-            Err(e) => Err(NetnsError::Io { op: "open", name: name.to_string(), source: e }),
+            Ok(file) => Ok(Netns {
+                name: name.to_string(),
+                file,
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(NetnsError::NotFound {
+                name: name.to_string(),
+            }),
+            Err(e) => Err(NetnsError::Io {
+                op: "open",
+                name: name.to_string(),
+                source: e,
+            }),
         }
     }
 
@@ -226,14 +323,19 @@ impl Netns {
         check_name(name)?;
         let path = path_of(name);
         if !path.exists() {
-            return Err(NetnsError::NotFound { name: name.to_string() });
+            return Err(NetnsError::NotFound {
+                name: name.to_string(),
+            });
         }
         match umount2(&path, MntFlags::MNT_DETACH) {
             Ok(()) | Err(nix::Error::EINVAL) => {}
             Err(e) => return Err(io_err("unmount", name)(e)),
         }
-        fs::remove_file(&path)
-            .map_err(|e| NetnsError::Io { op: "delete", name: name.to_string(), source: e })
+        fs::remove_file(&path).map_err(|e| NetnsError::Io {
+            op: "delete",
+            name: name.to_string(),
+            source: e,
+        })
     }
 
     /// Names of all named namespaces (ours and anyone else's), sorted.
@@ -247,7 +349,11 @@ impl Netns {
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => {
-                return Err(NetnsError::Io { op: "list", name: NETNS_RUN_DIR.to_string(), source: e })
+                return Err(NetnsError::Io {
+                    op: "list",
+                    name: NETNS_RUN_DIR.to_string(),
+                    source: e,
+                })
             }
         }
         out.sort();
@@ -268,18 +374,24 @@ impl Netns {
     pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> Result<T, NetnsError> {
         std::thread::scope(|s| {
             s.spawn(|| {
-                setns(self.file.as_fd(), CloneFlags::CLONE_NEWNET).map_err(io_err("enter", &self.name))?;
+                setns(self.file.as_fd(), CloneFlags::CLONE_NEWNET)
+                    .map_err(io_err("enter", &self.name))?;
                 Ok(f())
             })
             .join()
-            .unwrap_or_else(|_| Err(NetnsError::Panicked { name: self.name.clone() }))
+            .unwrap_or_else(|_| {
+                Err(NetnsError::Panicked {
+                    name: self.name.clone(),
+                })
+            })
         })
     }
 
     /// A netlink socket that acts on this namespace, usable from any thread.
     pub fn netlink(&self) -> Result<Netlink, NetnsError> {
         let name = self.name.clone();
-        self.run(Netlink::open)?.map_err(|source| NetnsError::Netlink { name, source })
+        self.run(Netlink::open)?
+            .map_err(|source| NetnsError::Netlink { name, source })
     }
 
     /// A command that runs inside this namespace, like `ip netns exec`: the
@@ -322,10 +434,22 @@ fn enter_in_child(fd: i32) -> io::Result<()> {
         check(libc::setns(fd, libc::CLONE_NEWNET))?;
         check(libc::unshare(libc::CLONE_NEWNS))?;
         // Keep our mount changes out of the parent's mount namespace.
-        check(libc::mount(NONE.as_ptr(), ROOT.as_ptr(), std::ptr::null(), libc::MS_SLAVE | libc::MS_REC, std::ptr::null()))?;
+        check(libc::mount(
+            NONE.as_ptr(),
+            ROOT.as_ptr(),
+            std::ptr::null(),
+            libc::MS_SLAVE | libc::MS_REC,
+            std::ptr::null(),
+        ))?;
         // A sysfs mounted now reflects the new network namespace.
         if libc::umount2(SYS.as_ptr(), libc::MNT_DETACH) == 0 {
-            check(libc::mount(SYSFS.as_ptr(), SYS.as_ptr(), SYSFS.as_ptr(), 0, std::ptr::null()))?;
+            check(libc::mount(
+                SYSFS.as_ptr(),
+                SYS.as_ptr(),
+                SYSFS.as_ptr(),
+                0,
+                std::ptr::null(),
+            ))?;
         }
     }
     Ok(())
@@ -343,10 +467,16 @@ pub struct NetnsGuard {
 
 impl NetnsGuard {
     pub fn enter(ns: &Netns) -> Result<NetnsGuard, NetnsError> {
-        let original = File::open("/proc/thread-self/ns/net")
-            .map_err(|e| NetnsError::Io { op: "save current", name: ns.name.clone(), source: e })?;
+        let original = File::open("/proc/thread-self/ns/net").map_err(|e| NetnsError::Io {
+            op: "save current",
+            name: ns.name.clone(),
+            source: e,
+        })?;
         setns(ns.file.as_fd(), CloneFlags::CLONE_NEWNET).map_err(io_err("enter", &ns.name))?;
-        Ok(NetnsGuard { original, _not_send: PhantomData })
+        Ok(NetnsGuard {
+            original,
+            _not_send: PhantomData,
+        })
     }
 }
 

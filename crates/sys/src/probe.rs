@@ -229,7 +229,9 @@ fn in_throwaway_netns(feature: Feature, f: impl FnOnce() -> Probe + Send + 'stat
 
 fn run_probe(feature: Feature) -> Probe {
     match feature {
-        Feature::Veth => link_probe(feature, "a veth pair", |nl| nl.new_veth("vprobe0", "vprobe1")),
+        Feature::Veth => link_probe(feature, "a veth pair", |nl| {
+            nl.new_veth("vprobe0", "vprobe1")
+        }),
         Feature::Bridge => link_probe(feature, "a bridge", |nl| {
             nl.new_link("vprobebr0", "bridge", None, None)
         }),
@@ -334,13 +336,13 @@ fn probe_on_parent(
     };
     let parent = nl
         .new_veth("vprobep0", "vprobep1")
-        .map(|()| "vprobep0")
+        .map(|()| ("vprobep0", "veth"))
         .or_else(|_| {
             nl.new_link("vprobepbr0", "bridge", None, None)
-                .map(|()| "vprobepbr0")
+                .map(|()| ("vprobepbr0", "bridge"))
         });
-    let parent = match parent {
-        Ok(name) => name,
+    let (parent, parent_kind) = match parent {
+        Ok(p) => p,
         Err(e) => {
             return Probe::no(
                 feature,
@@ -361,7 +363,10 @@ fn probe_on_parent(
         }
     };
     match create(&nl, index) {
-        Ok(()) => Probe::yes(feature, format!("created {what} on a {parent} {WHERE}")),
+        Ok(()) => Probe::yes(
+            feature,
+            format!("created {what} on a {parent_kind} {WHERE}"),
+        ),
         Err(e) => Probe::no(
             feature,
             format!("kernel returned {} when creating {what}", kernel_said(&e)),
@@ -391,10 +396,7 @@ fn probe_netem() -> Probe {
         Err(e) => return Probe::no(feature, format!("could not probe: ifindex of lo: {e}")),
     };
     match nl.new_root_qdisc(lo, "netem", &netem_qopt()) {
-        Ok(()) => Probe::yes(
-            feature,
-            format!("added a netem root qdisc on lo {WHERE}"),
-        ),
+        Ok(()) => Probe::yes(feature, format!("added a netem root qdisc on lo {WHERE}")),
         Err(e) => Probe::no(
             feature,
             format!(
@@ -525,10 +527,7 @@ fn probe_ipv6() -> Probe {
         );
     }
     match std::net::UdpSocket::bind("[::1]:0") {
-        Ok(_) => Probe::yes(
-            feature,
-            format!("bound a UDP socket to [::1] {WHERE}"),
-        ),
+        Ok(_) => Probe::yes(feature, format!("bound a UDP socket to [::1] {WHERE}")),
         Err(e) => Probe::no(
             feature,
             format!("binding a UDP socket to [::1] with lo up failed: {e}"),
@@ -547,15 +546,8 @@ fn setsockopt_raw<T: Copy>(
     // SAFETY: `fd` is an open socket; `value` points to `len` readable bytes
     // of a plain-data value that lives for the duration of the call; the
     // kernel only reads through the pointer.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            level,
-            name,
-            (value as *const T).cast(),
-            len,
-        )
-    };
+    let rc =
+        unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, (value as *const T).cast(), len) };
     Errno::result(rc).map(drop)
 }
 
@@ -871,6 +863,33 @@ mod tests {
         let mut a = Attrs::default();
         a.str(IFLA_IFNAME, "lo");
         assert_eq!(a.0, [7, 0, 3, 0, b'l', b'o', 0, 0]);
+    }
+
+    /// Positive control for the hand-built requests: with a qdisc and link
+    /// kinds every kernel has, the same code paths must succeed.
+    #[test]
+    fn requests_are_well_formed() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("SKIP: needs root");
+            return;
+        }
+        let p = in_throwaway_netns(Feature::Netem, || {
+            let nl = Rtnl::open().unwrap();
+            let lo = nix::net::if_::if_nametoindex("lo").unwrap();
+            nl.new_root_qdisc(lo, "pfifo", &1000u32.to_ne_bytes())
+                .unwrap();
+            nl.set_up(lo).unwrap();
+            // Creating the same link twice: EEXIST proves the first worked.
+            let mut data = Attrs::default();
+            data.u32(IFLA_VXLAN_ID, 7);
+            let again = Attrs(data.0.clone());
+            if nl.new_link("vx", "vxlan", None, Some(data)).is_ok() {
+                let e = nl.new_link("vx", "vxlan", None, Some(again)).unwrap_err();
+                assert_eq!(e.errno, Errno::EEXIST);
+            }
+            Probe::yes(Feature::Netem, "control")
+        });
+        assert!(p.available, "{p}");
     }
 
     #[test]

@@ -479,6 +479,17 @@ impl TunTapBuilder {
                 return Err(sys("look up ifindex of", &name, e, None));
             }
         };
+        // The header size is per device: read back what is in effect (an
+        // existing device we attached to may have had it set by someone else).
+        let vnet_hdr_len = if self.vnet_hdr {
+            let mut size: c_int = 0;
+            match ioctl_int(first.as_fd(), libc::TUNGETVNETHDRSZ, &mut size) {
+                Ok(()) => usize::try_from(size).unwrap_or(VNET_HDR_LEN),
+                Err(_) => self.vnet_hdr_size.unwrap_or(VNET_HDR_LEN),
+            }
+        } else {
+            0
+        };
         let mut queues = Vec::with_capacity(self.queues);
         queues.push(first);
         queues.extend(more);
@@ -486,11 +497,7 @@ impl TunTapBuilder {
             name,
             ifindex,
             mode: self.mode,
-            vnet_hdr_len: if self.vnet_hdr {
-                self.vnet_hdr_size.unwrap_or(VNET_HDR_LEN)
-            } else {
-                0
-            },
+            vnet_hdr_len,
             queues,
         })
     }
@@ -578,18 +585,21 @@ impl TunTap {
 
     /// Turn persistence on or off (`TUNSETPERSIST`) for this device.
     pub fn set_persistent(&self, on: bool) -> Result<()> {
-        ioctl_value(self.queues[0].as_fd(), libc::TUNSETPERSIST, c_ulong::from(on)).map_err(|e| {
-            TunTapError::Sys {
-                op: if on {
-                    "make persistent"
-                } else {
-                    "make non-persistent"
-                },
-                mode: self.mode.as_str(),
-                name: self.name.clone(),
-                errno: e,
-                hint: None,
-            }
+        ioctl_value(
+            self.queues[0].as_fd(),
+            libc::TUNSETPERSIST,
+            c_ulong::from(on),
+        )
+        .map_err(|e| TunTapError::Sys {
+            op: if on {
+                "make persistent"
+            } else {
+                "make non-persistent"
+            },
+            mode: self.mode.as_str(),
+            name: self.name.clone(),
+            errno: e,
+            hint: None,
         })
     }
 }
@@ -633,9 +643,7 @@ pub fn delete_persistent(name: &str) -> Result<()> {
                 Err(e) => {
                     let hint = match e {
                         Errno::EBUSY => Some("a process still has the device open"),
-                        Errno::EPERM => {
-                            Some("needs CAP_NET_ADMIN, or be the device's owner/group")
-                        }
+                        Errno::EPERM => Some("needs CAP_NET_ADMIN, or be the device's owner/group"),
                         _ => None,
                     };
                     return Err(err("delete persistent", mode.as_str(), e, hint));
@@ -773,7 +781,10 @@ mod tests {
             .create()
             .unwrap_err();
         assert!(err.to_string().contains("vnet header"), "{err}");
-        let err = TunTapBuilder::tap("x").vnet_hdr_size(4).create().unwrap_err();
+        let err = TunTapBuilder::tap("x")
+            .vnet_hdr_size(4)
+            .create()
+            .unwrap_err();
         assert!(err.to_string().contains("vnet header size 4"), "{err}");
     }
 

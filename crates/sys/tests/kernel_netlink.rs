@@ -24,7 +24,9 @@ fn veth_peer_created_directly_inside_another_namespace() {
     }
     let (a, b) = (TestNs::new("va"), TestNs::new("vb"));
     let mut nl = a.ns.netlink().unwrap();
-    let mut link = NewLink::veth("left0", "right0").peer_netns(b.ns.as_fd()).mtu(Some(1400));
+    let mut link = NewLink::veth("left0", "right0")
+        .peer_netns(b.ns.as_fd())
+        .mtu(Some(1400));
     link.mac = Some([0x02, 0, 0, 0, 0, 0xaa]);
     nl.create(&link).unwrap();
 
@@ -41,7 +43,10 @@ fn veth_peer_created_directly_inside_another_namespace() {
     let info = nl.link("left0").unwrap().unwrap();
     assert_eq!(info.kind.as_deref(), Some("veth"));
     assert_eq!(info.index, left["ifindex"].as_u64().unwrap() as u32);
-    assert_eq!(info.peer_index, Some(right["ifindex"].as_u64().unwrap() as u32));
+    assert_eq!(
+        info.peer_index,
+        Some(right["ifindex"].as_u64().unwrap() as u32)
+    );
     assert_eq!(format_mac(&info.mac.unwrap()), "02:00:00:00:00:aa");
 }
 
@@ -65,7 +70,9 @@ fn link_changes_match_iproute2() {
     assert_eq!(nl.link_by_index(i).unwrap().unwrap().name, "renamed0");
     assert!(nl.link("x0").unwrap().is_none());
     nl.set_up(i, false).unwrap();
-    assert!(!link_json(&a, "renamed0")["flags"].to_string().contains("\"UP\""));
+    assert!(!link_json(&a, "renamed0")["flags"]
+        .to_string()
+        .contains("\"UP\""));
 
     // Move into the other namespace.
     nl.set_netns(i, b.ns.as_fd()).unwrap();
@@ -85,7 +92,10 @@ fn link_changes_match_iproute2() {
     nlb.delete("in0").unwrap();
     assert!(nl.link("in1").unwrap().is_none());
     let names: Vec<String> = nlb.links().unwrap().into_iter().map(|l| l.name).collect();
-    assert!(names.contains(&"renamed0".to_string()) && names.contains(&"lo".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"renamed0".to_string()) && names.contains(&"lo".to_string()),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -96,16 +106,25 @@ fn errors_name_the_operation_the_object_and_the_kernels_reason() {
     let a = TestNs::new("err");
     let mut nl = a.ns.netlink().unwrap();
     nl.create(&NewLink::veth("p1", "p2")).unwrap();
-    let e = nl.create(&NewLink::veth("p1", "p3").label("h1:eth0 <-> s1:p1")).unwrap_err();
+    let e = nl
+        .create(&NewLink::veth("p1", "p3").label("h1:eth0 <-> s1:p1"))
+        .unwrap_err();
     assert!(e.is_exists());
     assert!(
-        e.to_string().starts_with("create veth h1:eth0 <-> s1:p1: File exists"),
+        e.to_string()
+            .starts_with("create veth h1:eth0 <-> s1:p1: File exists"),
         "{e}"
     );
-    let e = nl.create(&NewLink::veth("sixteen-bytes-xx", "p4")).unwrap_err();
+    let e = nl
+        .create(&NewLink::veth("sixteen-bytes-xx", "p4"))
+        .unwrap_err();
     assert!(e.to_string().contains("15 bytes"), "{e}");
     let e = nl.delete("nosuch0").unwrap_err();
-    assert!(e.to_string().starts_with("delete link nosuch0: No such device"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("delete link nosuch0: No such device"),
+        "{e}"
+    );
     let e = nl.index_of("nosuch0").unwrap_err();
     assert_eq!(e.to_string(), "nosuch0: no such interface");
 }
@@ -117,7 +136,12 @@ fn bridge_options_ports_and_fdb() {
     }
     let a = TestNs::new("br");
     let mut nl = a.ns.netlink().unwrap();
-    let opts = BridgeOptions { stp: Some(true), ageing_time: Some(12_300), forward_delay: Some(700), vlan_filtering: None };
+    let opts = BridgeOptions {
+        stp: Some(true),
+        ageing_time: Some(12_300),
+        forward_delay: Some(700),
+        vlan_filtering: None,
+    };
     nl.create(&NewLink::bridge("br0", opts).up()).unwrap();
     let j = link_json(&a, "br0");
     let d = &j["linkinfo"]["info_data"];
@@ -133,11 +157,22 @@ fn bridge_options_ports_and_fdb() {
         }
         other => panic!("{other:?}"),
     }
-    nl.set_bridge(br, &BridgeOptions { stp: Some(false), ..Default::default() }).unwrap();
-    assert_eq!(link_json(&a, "br0")["linkinfo"]["info_data"]["stp_state"], 0);
+    nl.set_bridge(
+        br,
+        &BridgeOptions {
+            stp: Some(false),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        link_json(&a, "br0")["linkinfo"]["info_data"]["stp_state"],
+        0
+    );
 
     // Ports: created enslaved, then detached and attached again.
-    nl.create(&NewLink::veth("port0", "peer0").master(br).up()).unwrap();
+    nl.create(&NewLink::veth("port0", "peer0").master(br).up())
+        .unwrap();
     assert_eq!(link_json(&a, "port0")["master"], "br0");
     let p = nl.index_of("port0").unwrap();
     nl.set_master(p, None).unwrap();
@@ -149,9 +184,16 @@ fn bridge_options_ports_and_fdb() {
     // FDB: the port's own MAC is a permanent entry; compare with `bridge -j fdb`.
     let mac = format_mac(&nl.link_by_index(p).unwrap().unwrap().mac.unwrap());
     let fdb = nl.fdb(br).unwrap();
-    let ours: Vec<String> = fdb.iter().filter(|e| e.port == p).map(|e| format_mac(&e.mac)).collect();
+    let ours: Vec<String> = fdb
+        .iter()
+        .filter(|e| e.port == p)
+        .map(|e| format_mac(&e.mac))
+        .collect();
     assert!(ours.contains(&mac), "{fdb:?}");
-    let oracle = common::run("bridge", &["-n", a.name(), "-j", "fdb", "show", "br", "br0"]);
+    let oracle = common::run(
+        "bridge",
+        &["-n", a.name(), "-j", "fdb", "show", "br", "br0"],
+    );
     assert!(oracle.contains(&mac), "{oracle}");
 }
 
@@ -162,11 +204,17 @@ fn bridge_vlan_filtering_works_or_is_reported_clearly() {
     }
     let a = TestNs::new("vf");
     let mut nl = a.ns.netlink().unwrap();
-    let opts = BridgeOptions { vlan_filtering: Some(true), ..Default::default() };
+    let opts = BridgeOptions {
+        vlan_filtering: Some(true),
+        ..Default::default()
+    };
     let r = nl.create(&NewLink::bridge("brv", opts));
     if probe::available(Feature::BridgeVlanFiltering) {
         r.unwrap();
-        assert_eq!(link_json(&a, "brv")["linkinfo"]["info_data"]["vlan_filtering"], 1);
+        assert_eq!(
+            link_json(&a, "brv")["linkinfo"]["info_data"]["vlan_filtering"],
+            1
+        );
     } else {
         let e = r.unwrap_err();
         eprintln!("bridge VLAN filtering unavailable, as the probe said: {e}");
@@ -192,7 +240,8 @@ fn vxlan_and_macvlan() {
         learning: false,
         underlay: Some(under),
     };
-    nl.create(&NewLink::new("vx0", NewLinkKind::Vxlan(vx))).unwrap();
+    nl.create(&NewLink::new("vx0", NewLinkKind::Vxlan(vx)))
+        .unwrap();
     let d = link_json(&a, "vx0")["linkinfo"]["info_data"].clone();
     assert_eq!(d["id"], 4242, "{d}");
     assert_eq!(d["port"], 4789);
@@ -200,20 +249,32 @@ fn vxlan_and_macvlan() {
     assert_eq!(d["local"], "10.1.1.1");
     assert_eq!(d["remote"], "10.1.1.2");
     match nl.link("vx0").unwrap().unwrap().details {
-        LinkDetails::Vxlan { vni, port, learning } => {
+        LinkDetails::Vxlan {
+            vni,
+            port,
+            learning,
+        } => {
             assert_eq!((vni, port, learning), (4242, Some(4789), Some(false)))
         }
         other => panic!("{other:?}"),
     }
 
-    nl.create(&NewLink::new("mv0", NewLinkKind::Macvlan { parent: under, mode: MacvlanMode::Bridge }))
-        .unwrap();
+    nl.create(&NewLink::new(
+        "mv0",
+        NewLinkKind::Macvlan {
+            parent: under,
+            mode: MacvlanMode::Bridge,
+        },
+    ))
+    .unwrap();
     let j = link_json(&a, "mv0");
     assert_eq!(j["linkinfo"]["info_kind"], "macvlan");
     assert_eq!(j["linkinfo"]["info_data"]["mode"], "bridge");
     assert_eq!(
         nl.link("mv0").unwrap().unwrap().details,
-        LinkDetails::Macvlan { mode: MacvlanMode::Bridge }
+        LinkDetails::Macvlan {
+            mode: MacvlanMode::Bridge
+        }
     );
 }
 
@@ -233,7 +294,12 @@ fn addresses_v4_and_v6() {
     let infos = j[0]["addr_info"].as_array().unwrap();
     let have: Vec<(String, u64)> = infos
         .iter()
-        .map(|x| (x["local"].as_str().unwrap().to_string(), x["prefixlen"].as_u64().unwrap()))
+        .map(|x| {
+            (
+                x["local"].as_str().unwrap().to_string(),
+                x["prefixlen"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert!(have.contains(&("10.20.30.40".into(), 24)), "{have:?}");
     assert!(have.contains(&("fd00:1::5".into(), 64)), "{have:?}");
@@ -241,15 +307,22 @@ fn addresses_v4_and_v6() {
     assert_eq!(v4["broadcast"], "10.20.30.255");
 
     let ours = nl.addrs(Some(i)).unwrap();
-    assert!(ours.iter().any(|x| x.address == ip("10.20.30.40") && x.prefix_len == 24));
-    assert!(ours.iter().any(|x| x.address == ip("fd00:1::5") && x.prefix_len == 64));
+    assert!(ours
+        .iter()
+        .any(|x| x.address == ip("10.20.30.40") && x.prefix_len == 24));
+    assert!(ours
+        .iter()
+        .any(|x| x.address == ip("fd00:1::5") && x.prefix_len == 64));
 
     let e = nl.addr_add(i, ip("10.20.30.40"), 24).unwrap_err();
     assert!(e.to_string().contains("File exists"), "{e}");
     nl.addr_del(i, ip("10.20.30.40"), 24).unwrap();
     nl.addr_del(i, ip("fd00:1::5"), 64).unwrap();
     let j = a.ip_json(&["addr", "show", "dev", "a0"]).to_string();
-    assert!(!j.contains("10.20.30.40") && !j.contains("fd00:1::5"), "{j}");
+    assert!(
+        !j.contains("10.20.30.40") && !j.contains("fd00:1::5"),
+        "{j}"
+    );
 }
 
 #[test]
@@ -267,40 +340,110 @@ fn routes_default_gateway_dev_metric_and_neighbours() {
     nl.addr_add(i, ip("10.5.0.1"), 24).unwrap();
     nl.addr_add(i, ip("fd00:5::1"), 64).unwrap();
 
-    let default = RouteSpec { dst: ip("0.0.0.0"), dst_len: 0, via: Some(ip("10.5.0.254")), dev: None, metric: None };
-    let via_dev = RouteSpec { dst: ip("10.9.0.0"), dst_len: 16, via: Some(ip("10.5.0.2")), dev: Some(i), metric: Some(50) };
-    let dev_only = RouteSpec { dst: ip("10.8.0.0"), dst_len: 16, via: None, dev: Some(i), metric: None };
-    let v6 = RouteSpec { dst: ip("fd00:9::"), dst_len: 48, via: Some(ip("fd00:5::2")), dev: None, metric: Some(7) };
+    let default = RouteSpec {
+        dst: ip("0.0.0.0"),
+        dst_len: 0,
+        via: Some(ip("10.5.0.254")),
+        dev: None,
+        metric: None,
+    };
+    let via_dev = RouteSpec {
+        dst: ip("10.9.0.0"),
+        dst_len: 16,
+        via: Some(ip("10.5.0.2")),
+        dev: Some(i),
+        metric: Some(50),
+    };
+    let dev_only = RouteSpec {
+        dst: ip("10.8.0.0"),
+        dst_len: 16,
+        via: None,
+        dev: Some(i),
+        metric: None,
+    };
+    let v6 = RouteSpec {
+        dst: ip("fd00:9::"),
+        dst_len: 48,
+        via: Some(ip("fd00:5::2")),
+        dev: None,
+        metric: Some(7),
+    };
     for r in [&default, &via_dev, &dev_only, &v6] {
         nl.route_add(r).unwrap();
     }
     let j = a.ip_json(&["route", "show"]);
-    let find = |dst: &str| j.as_array().unwrap().iter().find(|r| r["dst"] == dst).cloned().unwrap_or_else(|| panic!("{dst} missing in {j}"));
+    let find = |dst: &str| {
+        j.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["dst"] == dst)
+            .cloned()
+            .unwrap_or_else(|| panic!("{dst} missing in {j}"))
+    };
     assert_eq!(find("default")["gateway"], "10.5.0.254");
     let r = find("10.9.0.0/16");
-    assert_eq!((r["gateway"].as_str(), r["dev"].as_str(), r["metric"].as_u64()), (Some("10.5.0.2"), Some("r0"), Some(50)));
+    assert_eq!(
+        (
+            r["gateway"].as_str(),
+            r["dev"].as_str(),
+            r["metric"].as_u64()
+        ),
+        (Some("10.5.0.2"), Some("r0"), Some(50))
+    );
     let r = find("10.8.0.0/16");
-    assert_eq!((r["dev"].as_str(), r["scope"].as_str()), (Some("r0"), Some("link")));
+    assert_eq!(
+        (r["dev"].as_str(), r["scope"].as_str()),
+        (Some("r0"), Some("link"))
+    );
     let j6 = a.ip_json(&["-6", "route", "show"]);
-    let r6 = j6.as_array().unwrap().iter().find(|r| r["dst"] == "fd00:9::/48").unwrap();
-    assert_eq!((r6["gateway"].as_str(), r6["metric"].as_u64()), (Some("fd00:5::2"), Some(7)));
+    let r6 = j6
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["dst"] == "fd00:9::/48")
+        .unwrap();
+    assert_eq!(
+        (r6["gateway"].as_str(), r6["metric"].as_u64()),
+        (Some("fd00:5::2"), Some(7))
+    );
 
     let ours = nl.routes().unwrap();
-    assert!(ours.iter().any(|r| r.dst_len == 0 && r.via == Some(ip("10.5.0.254"))));
-    assert!(ours.iter().any(|r| r.dst == ip("10.9.0.0") && r.metric == Some(50) && r.dev == Some(i)));
-    assert!(ours.iter().any(|r| r.dst == ip("fd00:9::") && r.dst_len == 48));
+    assert!(ours
+        .iter()
+        .any(|r| r.dst_len == 0 && r.via == Some(ip("10.5.0.254"))));
+    assert!(ours
+        .iter()
+        .any(|r| r.dst == ip("10.9.0.0") && r.metric == Some(50) && r.dev == Some(i)));
+    assert!(ours
+        .iter()
+        .any(|r| r.dst == ip("fd00:9::") && r.dst_len == 48));
 
     nl.route_del(&via_dev).unwrap();
     nl.route_del(&default).unwrap();
     let j = a.ip_json(&["route", "show"]).to_string();
     assert!(!j.contains("10.9.0.0") && !j.contains("default"), "{j}");
     let e = nl.route_del(&via_dev).unwrap_err();
-    assert!(e.to_string().starts_with("delete route 10.9.0.0/16 via 10.5.0.2"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("delete route 10.9.0.0/16 via 10.5.0.2"),
+        "{e}"
+    );
 
     // Neighbours: an entry made by iproute2 is read back.
-    a.ip(&["neigh", "add", "10.5.0.77", "lladdr", "02:aa:bb:cc:dd:ee", "dev", "r0"]);
+    a.ip(&[
+        "neigh",
+        "add",
+        "10.5.0.77",
+        "lladdr",
+        "02:aa:bb:cc:dd:ee",
+        "dev",
+        "r0",
+    ]);
     let n = nl.neighbours().unwrap();
-    let e = n.iter().find(|n| n.address == ip("10.5.0.77")).expect("neighbour");
+    let e = n
+        .iter()
+        .find(|n| n.address == ip("10.5.0.77"))
+        .expect("neighbour");
     assert_eq!(format_mac(&e.mac.unwrap()), "02:aa:bb:cc:dd:ee");
     assert_eq!(e.state, "permanent");
     assert_eq!(e.index, i);
@@ -313,7 +456,11 @@ fn batch_reports_one_result_per_request() {
     }
     let a = TestNs::new("bat");
     let mut nl = a.ns.netlink().unwrap();
-    let links = [NewLink::veth("b0", "b1"), NewLink::veth("b0", "b2"), NewLink::veth("b3", "b4")];
+    let links = [
+        NewLink::veth("b0", "b1"),
+        NewLink::veth("b0", "b2"),
+        NewLink::veth("b3", "b4"),
+    ];
     let r = nl.create_many(&links);
     assert!(r[0].is_ok() && r[2].is_ok(), "{r:?}");
     assert!(r[1].as_ref().unwrap_err().is_exists());

@@ -33,7 +33,10 @@ fn created_namespace_is_visible_to_iproute2_and_deleted_cleanly() {
     let name = t.name().to_string();
     Netns::delete(&name).unwrap();
     assert!(!Netns::exists(&name));
-    assert!(matches!(Netns::open(&name), Err(NetnsError::NotFound { .. })));
+    assert!(matches!(
+        Netns::open(&name),
+        Err(NetnsError::NotFound { .. })
+    ));
     let names = ip_json(None, &["netns", "list"]).to_string();
     assert!(!names.contains(&format!("\"{name}\"")), "{names}");
 }
@@ -47,8 +50,14 @@ fn duplicate_and_invalid_names_are_refused() {
     let e = Netns::create(t.name()).unwrap_err();
     assert!(matches!(e, NetnsError::Exists { .. }), "{e}");
     assert_eq!(e.to_string(), format!("netns {} already exists", t.name()));
-    assert!(matches!(Netns::create("a/b"), Err(NetnsError::InvalidName { .. })));
-    assert!(matches!(Netns::delete("vt-never-existed"), Err(NetnsError::NotFound { .. })));
+    assert!(matches!(
+        Netns::create("a/b"),
+        Err(NetnsError::InvalidName { .. })
+    ));
+    assert!(matches!(
+        Netns::delete("vt-never-existed"),
+        Err(NetnsError::NotFound { .. })
+    ));
 }
 
 #[test]
@@ -58,7 +67,9 @@ fn guard_switches_the_thread_and_restores_it_also_on_panic() {
     }
     let t = TestNs::new("grd");
     let original = thread_netns_inode();
-    let target = fs::metadata(vnet_sys::netns::path_of(t.name())).unwrap().ino();
+    let target = fs::metadata(vnet_sys::netns::path_of(t.name()))
+        .unwrap()
+        .ino();
     {
         let _g = t.ns.enter().unwrap();
         assert_eq!(thread_netns_inode(), target);
@@ -69,7 +80,11 @@ fn guard_switches_the_thread_and_restores_it_also_on_panic() {
         panic!("boom");
     }));
     assert!(r.is_err());
-    assert_eq!(thread_netns_inode(), original, "guard did not restore after panic");
+    assert_eq!(
+        thread_netns_inode(),
+        original,
+        "guard did not restore after panic"
+    );
 }
 
 #[test]
@@ -78,14 +93,21 @@ fn run_and_sockets_opened_inside_stay_in_the_namespace() {
         return;
     }
     let t = TestNs::new("run");
-    let target = fs::metadata(vnet_sys::netns::path_of(t.name())).unwrap().ino();
+    let target = fs::metadata(vnet_sys::netns::path_of(t.name()))
+        .unwrap()
+        .ino();
     assert_eq!(t.ns.run(thread_netns_inode).unwrap(), target);
     // A netlink socket opened there lists that namespace's links, from here.
     let mut nl = t.ns.netlink().unwrap();
     let links = nl.links().unwrap();
-    assert_eq!(links.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["lo"]);
+    assert_eq!(
+        links.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+        ["lo"]
+    );
     // From another thread too.
-    let n = std::thread::spawn(move || nl.links().unwrap().len()).join().unwrap();
+    let n = std::thread::spawn(move || nl.links().unwrap().len())
+        .join()
+        .unwrap();
     assert_eq!(n, 1);
 }
 
@@ -96,9 +118,18 @@ fn command_runs_inside_the_namespace_with_its_own_sysfs() {
     }
     let t = TestNs::new("cmd");
     let mut nl = t.ns.netlink().unwrap();
-    nl.create(&vnet_sys::netlink::NewLink::veth("cmdA", "cmdB")).unwrap();
-    let out = t.ns.command("sh").args(["-c", "ls /sys/class/net | sort | tr '\\n' ' '"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    nl.create(&vnet_sys::netlink::NewLink::veth("cmdA", "cmdB"))
+        .unwrap();
+    let out =
+        t.ns.command("sh")
+            .args(["-c", "ls /sys/class/net | sort | tr '\\n' ' '"])
+            .output()
+            .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "cmdA cmdB lo ");
     // The exit code passes through.
     let st = t.ns.command("sh").args(["-c", "exit 7"]).status().unwrap();
@@ -117,7 +148,10 @@ fn create_many_runs_setup_inside_each_new_namespace() {
         nl.set_up(lo, true).unwrap();
         Ok(())
     });
-    let guards: Vec<TestNs> = made.into_iter().map(|r| TestNs { ns: r.unwrap() }).collect();
+    let guards: Vec<TestNs> = made
+        .into_iter()
+        .map(|r| TestNs { ns: r.unwrap().0 })
+        .collect();
     for g in &guards {
         let lo = g.ip_json(&["link", "show", "lo"]);
         assert!(lo[0]["flags"].to_string().contains("\"UP\""), "{lo}");

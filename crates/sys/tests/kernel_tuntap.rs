@@ -16,7 +16,7 @@ use helpers::{in_fresh_netns, link_details, link_names, must, root_or_skip};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use vnet_sys::tuntap::{self, Mode, Offload, TunTapBuilder, TunTapError};
 
-const TIMEOUT: Duration = Duration::from_secs(2);
+const TIMEOUT: Duration = Duration::from_secs(5);
 const ETHERTYPE_TEST: u16 = 0x88b5; // IEEE 802 local experimental
 
 /// An Ethernet frame of our test ethertype carrying `marker`, padded to 60.
@@ -459,13 +459,21 @@ fn template_names_nonblocking_reads_and_removal_on_drop() {
         return;
     }
     in_fresh_netns(|| {
-        let a = TunTapBuilder::tap("vtt%d").nonblocking(true).create().unwrap();
+        let a = TunTapBuilder::tap("vtt%d")
+            .nonblocking(true)
+            .create()
+            .unwrap();
         let b = TunTapBuilder::tap("vtt%d").create().unwrap();
         assert_eq!(a.name(), "vtt0");
         assert_eq!(b.name(), "vtt1");
         assert_ne!(a.ifindex(), b.ifindex());
         let names = link_names();
         assert!(names.contains(&"vtt0".to_owned()) && names.contains(&"vtt1".to_owned()));
+
+        assert_eq!(a.vnet_hdr_len(), 0);
+        let c = TunTapBuilder::tap("vhdr0").vnet_hdr(true).create().unwrap();
+        assert_eq!(c.vnet_hdr_len(), tuntap::VNET_HDR_LEN);
+        drop(c);
 
         // Non-blocking: nothing queued → WouldBlock, not a hang.
         let mut q = a.queue(0).unwrap();

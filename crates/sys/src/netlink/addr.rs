@@ -47,12 +47,14 @@ fn message(index: u32, address: IpAddr, prefix_len: u8) -> AddressMessage {
         if prefix_len < 31 {
             let host_bits = 32 - u32::from(prefix_len);
             let bcast = u32::from(v4) | ((1u64 << host_bits) - 1) as u32;
-            msg.attributes.push(AddressAttribute::Broadcast(bcast.into()));
+            msg.attributes
+                .push(AddressAttribute::Broadcast(bcast.into()));
         }
     } else {
         // Lab addresses are usable at once: no duplicate address detection.
         msg.header.flags = AddressHeaderFlags::Nodad;
-        msg.attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
+        msg.attributes
+            .push(AddressAttribute::Flags(AddressFlags::Nodad));
     }
     msg
 }
@@ -67,21 +69,41 @@ impl Netlink {
         (
             RouteNetlinkMessage::NewAddress(message(index, address, prefix_len)),
             NLM_F_CREATE | NLM_F_EXCL,
-            Op::new("add address", format!("{address}/{prefix_len} on link #{index}")),
+            Op::new(
+                "add address",
+                format!("{address}/{prefix_len} on link #{index}"),
+            ),
         )
     }
 
     /// Adds an address. IPv6 addresses are added without DAD (usable at once).
-    pub fn addr_add(&mut self, index: u32, address: IpAddr, prefix_len: u8) -> Result<(), NetlinkError> {
+    pub fn addr_add(
+        &mut self,
+        index: u32,
+        address: IpAddr,
+        prefix_len: u8,
+    ) -> Result<(), NetlinkError> {
         check_prefix(address, prefix_len)?;
         let (m, f, op) = Self::addr_add_message(index, address, prefix_len);
         self.request(m, f, &op)
     }
 
-    pub fn addr_del(&mut self, index: u32, address: IpAddr, prefix_len: u8) -> Result<(), NetlinkError> {
+    pub fn addr_del(
+        &mut self,
+        index: u32,
+        address: IpAddr,
+        prefix_len: u8,
+    ) -> Result<(), NetlinkError> {
         check_prefix(address, prefix_len)?;
-        let op = Op::new("delete address", format!("{address}/{prefix_len} on link #{index}"));
-        self.request(RouteNetlinkMessage::DelAddress(message(index, address, prefix_len)), 0, &op)
+        let op = Op::new(
+            "delete address",
+            format!("{address}/{prefix_len} on link #{index}"),
+        );
+        self.request(
+            RouteNetlinkMessage::DelAddress(message(index, address, prefix_len)),
+            0,
+            &op,
+        )
     }
 
     /// All addresses of the namespace, or of one link.
@@ -92,7 +114,9 @@ impl Netlink {
         )?;
         let mut out = Vec::new();
         for m in msgs {
-            let RouteNetlinkMessage::NewAddress(a) = m else { continue };
+            let RouteNetlinkMessage::NewAddress(a) = m else {
+                continue;
+            };
             if index.is_some_and(|i| i != a.header.index) {
                 continue;
             }
@@ -113,7 +137,12 @@ impl Netlink {
                 AddressScope::Host => AddrScope::Host,
                 other => AddrScope::Other(u8::from(other)),
             };
-            out.push(AddrInfo { index: a.header.index, address, prefix_len: a.header.prefix_len, scope });
+            out.push(AddrInfo {
+                index: a.header.index,
+                address,
+                prefix_len: a.header.prefix_len,
+                scope,
+            });
         }
         Ok(out)
     }

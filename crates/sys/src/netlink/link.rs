@@ -13,7 +13,7 @@ use netlink_packet_route::link::{
 use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourMessage, NeighbourState};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
-use super::{Netlink, Op};
+use super::{Netlink, Op, Request};
 use crate::error::NetlinkError;
 
 /// A link as the kernel reports it.
@@ -42,8 +42,14 @@ pub enum LinkDetails {
     #[default]
     None,
     Bridge(BridgeOptions),
-    Vxlan { vni: u32, port: Option<u16>, learning: Option<bool> },
-    Macvlan { mode: MacvlanMode },
+    Vxlan {
+        vni: u32,
+        port: Option<u16>,
+        learning: Option<bool>,
+    },
+    Macvlan {
+        mode: MacvlanMode,
+    },
 }
 
 /// Bridge settings. `None` fields are left as the kernel's defaults.
@@ -91,7 +97,10 @@ pub enum NewLinkKind<'a> {
     },
     Bridge(BridgeOptions),
     Vxlan(VxlanOptions),
-    Macvlan { parent: u32, mode: MacvlanMode },
+    Macvlan {
+        parent: u32,
+        mode: MacvlanMode,
+    },
 }
 
 /// A link to create with `Netlink::create`.
@@ -130,7 +139,12 @@ impl<'a> NewLink<'a> {
     pub fn veth(name: impl Into<String>, peer: impl Into<String>) -> Self {
         Self::new(
             name,
-            NewLinkKind::Veth { peer: peer.into(), peer_netns: None, peer_mtu: None, peer_mac: None },
+            NewLinkKind::Veth {
+                peer: peer.into(),
+                peer_netns: None,
+                peer_mtu: None,
+                peer_mac: None,
+            },
         )
     }
 
@@ -176,7 +190,10 @@ impl<'a> NewLink<'a> {
             NewLinkKind::Vxlan(_) => ("vxlan", self.name.clone()),
             NewLinkKind::Macvlan { .. } => ("macvlan", self.name.clone()),
         };
-        Op::new("create", format!("{kind} {}", self.label.clone().unwrap_or(default)))
+        Op::new(
+            "create",
+            format!("{kind} {}", self.label.clone().unwrap_or(default)),
+        )
     }
 
     /// The RTM_NEWLINK message for this link.
@@ -203,7 +220,12 @@ impl<'a> NewLink<'a> {
             msg.header.change_mask = LinkFlags::Up;
         }
         let (kind, data) = match &self.kind {
-            NewLinkKind::Veth { peer, peer_netns, peer_mtu, peer_mac } => {
+            NewLinkKind::Veth {
+                peer,
+                peer_netns,
+                peer_mtu,
+                peer_mac,
+            } => {
                 check_name(peer, &op)?;
                 let mut p = LinkMessage::default();
                 p.attributes.push(LinkAttribute::IfName(peer.clone()));
@@ -220,7 +242,10 @@ impl<'a> NewLink<'a> {
             }
             NewLinkKind::Bridge(o) => {
                 let d = bridge_attrs(o);
-                (InfoKind::Bridge, (!d.is_empty()).then_some(InfoData::Bridge(d)))
+                (
+                    InfoKind::Bridge,
+                    (!d.is_empty()).then_some(InfoData::Bridge(d)),
+                )
             }
             NewLinkKind::Vxlan(v) => {
                 let mut d = vec![
@@ -252,7 +277,10 @@ impl<'a> NewLink<'a> {
                     MacvlanMode::Passthru => MacVlanMode::Passthrough,
                     MacvlanMode::Source => MacVlanMode::Source,
                 };
-                (InfoKind::MacVlan, Some(InfoData::MacVlan(vec![InfoMacVlan::Mode(m)])))
+                (
+                    InfoKind::MacVlan,
+                    Some(InfoData::MacVlan(vec![InfoMacVlan::Mode(m)])),
+                )
             }
         };
         let mut info = vec![NlLinkInfo::Kind(kind)];
@@ -291,7 +319,11 @@ pub fn check_name(name: &str, op: &Op) -> Result<(), NetlinkError> {
         "an interface name cannot be empty"
     } else if name.len() > 15 {
         "interface names are limited to 15 bytes"
-    } else if name == "." || name == ".." || name.contains(['/', ':']) || name.contains(char::is_whitespace) {
+    } else if name == "."
+        || name == ".."
+        || name.contains(['/', ':'])
+        || name.contains(char::is_whitespace)
+    {
         "interface names cannot contain '/', ':' or whitespace"
     } else {
         return Ok(());
@@ -320,7 +352,11 @@ impl Netlink {
     /// Creates a link.
     pub fn create(&mut self, link: &NewLink<'_>) -> Result<(), NetlinkError> {
         let msg = link.message()?;
-        self.request(RouteNetlinkMessage::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &link.op())
+        self.request(
+            RouteNetlinkMessage::NewLink(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+            &link.op(),
+        )
     }
 
     /// Creates several links in one round trip; one result per link.
@@ -330,7 +366,11 @@ impl Netlink {
         for l in links {
             match l.message() {
                 Ok(m) => {
-                    reqs.push((RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL, l.op()));
+                    reqs.push((
+                        RouteNetlinkMessage::NewLink(m),
+                        NLM_F_CREATE | NLM_F_EXCL,
+                        l.op(),
+                    ));
                     early.push(None);
                 }
                 Err(e) => early.push(Some(e)),
@@ -392,7 +432,9 @@ impl Netlink {
     pub fn index_of(&mut self, name: &str) -> Result<u32, NetlinkError> {
         self.link(name)?
             .map(|l| l.index)
-            .ok_or_else(|| NetlinkError::NoSuchLink { object: name.to_string() })
+            .ok_or_else(|| NetlinkError::NoSuchLink {
+                object: name.to_string(),
+            })
     }
 
     /// Deletes a link (for a veth, both ends go).
@@ -407,10 +449,19 @@ impl Netlink {
     pub fn delete_index(&mut self, index: u32) -> Result<(), NetlinkError> {
         let mut msg = LinkMessage::default();
         msg.header.index = index;
-        self.request(RouteNetlinkMessage::DelLink(msg), 0, &Op::new("delete", format!("link #{index}")))
+        self.request(
+            RouteNetlinkMessage::DelLink(msg),
+            0,
+            &Op::new("delete", format!("link #{index}")),
+        )
     }
 
-    fn set(&mut self, index: u32, op: Op, f: impl FnOnce(&mut LinkMessage)) -> Result<(), NetlinkError> {
+    fn set(
+        &mut self,
+        index: u32,
+        op: Op,
+        f: impl FnOnce(&mut LinkMessage),
+    ) -> Result<(), NetlinkError> {
         let mut msg = LinkMessage::default();
         msg.header.index = index;
         f(&mut msg);
@@ -421,10 +472,32 @@ impl Netlink {
     pub fn up_message(index: u32, up: bool) -> (RouteNetlinkMessage, u16, Op) {
         let mut msg = LinkMessage::default();
         msg.header.index = index;
-        msg.header.flags = if up { LinkFlags::Up } else { LinkFlags::empty() };
+        msg.header.flags = if up {
+            LinkFlags::Up
+        } else {
+            LinkFlags::empty()
+        };
         msg.header.change_mask = LinkFlags::Up;
         let verb = if up { "set up" } else { "set down" };
-        (RouteNetlinkMessage::SetLink(msg), 0, Op::new(verb, format!("link #{index}")))
+        (
+            RouteNetlinkMessage::SetLink(msg),
+            0,
+            Op::new(verb, format!("link #{index}")),
+        )
+    }
+
+    /// The RTM_SETLINK message that enslaves a link to a bridge or frees it (for batches).
+    pub fn master_message(index: u32, master: Option<u32>) -> Request {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.attributes
+            .push(LinkAttribute::Controller(master.unwrap_or(0)));
+        let verb = if master.is_some() { "attach" } else { "detach" };
+        (
+            RouteNetlinkMessage::SetLink(msg),
+            0,
+            Op::new(verb, format!("link #{index}")),
+        )
     }
 
     pub fn set_up(&mut self, index: u32, up: bool) -> Result<(), NetlinkError> {
@@ -447,7 +520,9 @@ impl Netlink {
     pub fn rename(&mut self, index: u32, name: &str) -> Result<(), NetlinkError> {
         let op = Op::new("rename", format!("link #{index} to {name}"));
         check_name(name, &op)?;
-        self.set(index, op, |m| m.attributes.push(LinkAttribute::IfName(name.to_string())))
+        self.set(index, op, |m| {
+            m.attributes.push(LinkAttribute::IfName(name.to_string()))
+        })
     }
 
     /// Enslaves a link to a bridge (`Some`) or releases it (`None`).
@@ -456,24 +531,41 @@ impl Netlink {
             if master.is_some() { "attach" } else { "detach" },
             format!("link #{index}"),
         );
-        self.set(index, op, |m| m.attributes.push(LinkAttribute::Controller(master.unwrap_or(0))))
+        self.set(index, op, |m| {
+            m.attributes
+                .push(LinkAttribute::Controller(master.unwrap_or(0)))
+        })
     }
 
     /// Moves a link into another namespace.
     pub fn set_netns(&mut self, index: u32, netns: BorrowedFd<'_>) -> Result<(), NetlinkError> {
-        self.set(index, Op::new("move", format!("link #{index} to another namespace")), |m| {
-            m.attributes.push(LinkAttribute::NetNsFd(netns.as_raw_fd()))
-        })
+        self.set(
+            index,
+            Op::new("move", format!("link #{index} to another namespace")),
+            |m| m.attributes.push(LinkAttribute::NetNsFd(netns.as_raw_fd())),
+        )
     }
 
     /// Turns off IPv6 link-local address generation (addrgenmode none).
     /// Must happen while the link is down to have an effect.
     pub fn set_addrgenmode_none(&mut self, index: u32) -> Result<(), NetlinkError> {
-        self.set(index, Op::new("set addrgenmode", format!("link #{index}")), |m| {
-            m.attributes.push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(vec![
-                AfSpecInet6::AddrGenMode(In6AddrGenMode::None),
-            ])]))
-        })
+        let (msg, flags, op) = Self::addrgenmode_none_message(index);
+        self.request(msg, flags, &op)
+    }
+
+    /// The RTM_SETLINK message of `set_addrgenmode_none` (for batches).
+    pub fn addrgenmode_none_message(index: u32) -> (RouteNetlinkMessage, u16, Op) {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.attributes
+            .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::None)],
+            )]));
+        (
+            RouteNetlinkMessage::SetLink(msg),
+            0,
+            Op::new("set addrgenmode", format!("link #{index}")),
+        )
     }
 
     /// Changes bridge settings (STP, ageing time, forward delay, VLAN filtering).
@@ -502,7 +594,9 @@ impl Netlink {
         )?;
         let mut out = Vec::new();
         for m in msgs {
-            let RouteNetlinkMessage::NewNeighbour(n) = m else { continue };
+            let RouteNetlinkMessage::NewNeighbour(n) = m else {
+                continue;
+            };
             let mut mac = None;
             let mut vlan = None;
             let mut master = None;
@@ -597,7 +691,11 @@ fn details(d: InfoData) -> LinkDetails {
                     _ => {}
                 }
             }
-            LinkDetails::Vxlan { vni, port, learning }
+            LinkDetails::Vxlan {
+                vni,
+                port,
+                learning,
+            }
         }
         InfoData::MacVlan(attrs) => {
             let mode = attrs
@@ -621,6 +719,8 @@ fn details(d: InfoData) -> LinkDetails {
 
 /// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
 pub fn format_mac(mac: &[u8; 6]) -> String {
-    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
-

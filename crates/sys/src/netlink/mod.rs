@@ -17,15 +17,14 @@ mod route;
 
 pub use addr::{AddrInfo, AddrScope};
 pub use link::{
-    check_name, format_mac, BridgeOptions, FdbEntry, LinkDetails, LinkInfo, MacvlanMode,
-    NewLink, NewLinkKind, VxlanOptions,
+    check_name, format_mac, BridgeOptions, FdbEntry, LinkDetails, LinkInfo, MacvlanMode, NewLink,
+    NewLinkKind, VxlanOptions,
 };
 pub use route::{NeighInfo, RouteInfo, RouteSpec};
 
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
 };
-use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
 use crate::error::{Errno, NetlinkError};
@@ -36,6 +35,12 @@ const NLM_F_CAPPED: u16 = 0x100;
 const NLM_F_ACK_TLVS: u16 = 0x200;
 const NLMSGERR_ATTR_MSG: u16 = 1;
 const RECV_BUF: usize = 64 * 1024;
+
+pub use netlink_packet_route::RouteNetlinkMessage;
+
+/// One request of a batch: the message, its extra `NLM_F_*` flags, and what
+/// it is about (for errors).
+pub type Request = (RouteNetlinkMessage, u16, Op);
 
 /// A synchronous rtnetlink socket.
 pub struct Netlink {
@@ -59,7 +64,10 @@ pub struct Op {
 
 impl Op {
     pub fn new(verb: &'static str, object: impl Into<String>) -> Op {
-        Op { verb, object: object.into() }
+        Op {
+            verb,
+            object: object.into(),
+        }
     }
 
     fn fail(&self, errno: i32, ext_ack: Option<String>) -> NetlinkError {
@@ -72,7 +80,11 @@ impl Op {
     }
 
     fn io(&self, e: std::io::Error) -> NetlinkError {
-        NetlinkError::Io { op: self.verb, object: self.object.clone(), source: e }
+        NetlinkError::Io {
+            op: self.verb,
+            object: self.object.clone(),
+            source: e,
+        }
     }
 }
 
@@ -82,12 +94,18 @@ impl Netlink {
         let op = Op::new("open", "netlink socket");
         let mut socket = Socket::new(NETLINK_ROUTE).map_err(|e| op.io(e))?;
         socket.bind_auto().map_err(|e| op.io(e))?;
-        socket.connect(&SocketAddr::new(0, 0)).map_err(|e| op.io(e))?;
+        socket
+            .connect(&SocketAddr::new(0, 0))
+            .map_err(|e| op.io(e))?;
         socket.set_ext_ack(true).map_err(|e| op.io(e))?;
         // Large bulk batches produce many acks at once.
         let _ = socket.set_rx_buf_sz(4 * 1024 * 1024);
         let _ = socket.set_netlink_get_strict_chk(true);
-        Ok(Netlink { socket, seq: 0, buf: vec![0; RECV_BUF] })
+        Ok(Netlink {
+            socket,
+            seq: 0,
+            buf: vec![0; RECV_BUF],
+        })
     }
 
     /// Sends one request and waits for its acknowledgement.
@@ -97,7 +115,10 @@ impl Netlink {
         flags: u16,
         op: &Op,
     ) -> Result<(), NetlinkError> {
-        self.batch(vec![(msg, flags, op.clone())]).into_iter().next().unwrap_or(Ok(()))
+        self.batch(vec![(msg, flags, op.clone())])
+            .into_iter()
+            .next()
+            .unwrap_or(Ok(()))
     }
 
     /// Sends several requests in one write and returns one result per
@@ -365,7 +386,9 @@ mod tests {
             b.extend_from_slice(&0u32.to_ne_bytes());
             b.extend_from_slice(&[1, 2, 0, 0]); // 2 payload bytes + padding
         }
-        let v: Vec<_> = RawMessages::new(&b).map(|m| (m.msg_type, m.seq, m.payload.len())).collect();
+        let v: Vec<_> = RawMessages::new(&b)
+            .map(|m| (m.msg_type, m.seq, m.payload.len()))
+            .collect();
         assert_eq!(v, vec![(2, 7, 2), (3, 8, 2)]);
     }
 }

@@ -52,24 +52,35 @@ impl RouteSpec {
             return Err(op_err("prefix length too long"));
         }
         if self.via.is_some_and(|v| v.is_ipv4() != self.dst.is_ipv4()) {
-            return Err(op_err("gateway and destination are of different address families"));
+            return Err(op_err(
+                "gateway and destination are of different address families",
+            ));
         }
         if self.via.is_none() && self.dev.is_none() {
             return Err(op_err("a route needs a gateway, a device, or both"));
         }
         let mut msg = RouteMessage::default();
-        msg.header.address_family =
-            if self.dst.is_ipv4() { AddressFamily::Inet } else { AddressFamily::Inet6 };
+        msg.header.address_family = if self.dst.is_ipv4() {
+            AddressFamily::Inet
+        } else {
+            AddressFamily::Inet6
+        };
         msg.header.destination_prefix_length = self.dst_len;
         msg.header.table = RouteHeader::RT_TABLE_MAIN;
         msg.header.protocol = RouteProtocol::Static;
-        msg.header.scope = if self.via.is_some() { RouteScope::Universe } else { RouteScope::Link };
+        msg.header.scope = if self.via.is_some() {
+            RouteScope::Universe
+        } else {
+            RouteScope::Link
+        };
         msg.header.kind = RouteType::Unicast;
         if self.dst_len > 0 {
-            msg.attributes.push(RouteAttribute::Destination(RouteAddress::from(self.dst)));
+            msg.attributes
+                .push(RouteAttribute::Destination(RouteAddress::from(self.dst)));
         }
         if let Some(v) = self.via {
-            msg.attributes.push(RouteAttribute::Gateway(RouteAddress::from(v)));
+            msg.attributes
+                .push(RouteAttribute::Gateway(RouteAddress::from(v)));
         }
         if let Some(d) = self.dev {
             msg.attributes.push(RouteAttribute::Oif(d));
@@ -127,7 +138,11 @@ impl Netlink {
 
     pub fn route_del(&mut self, route: &RouteSpec) -> Result<(), NetlinkError> {
         let msg = route.message()?;
-        self.request(RouteNetlinkMessage::DelRoute(msg), 0, &Op::new("delete route", route.describe()))
+        self.request(
+            RouteNetlinkMessage::DelRoute(msg),
+            0,
+            &Op::new("delete route", route.describe()),
+        )
     }
 
     /// Routes of the main table, IPv4 and IPv6.
@@ -136,10 +151,17 @@ impl Netlink {
         for fam in [AddressFamily::Inet, AddressFamily::Inet6] {
             let mut req = RouteMessage::default();
             req.header.address_family = fam;
-            let msgs = self.dump(RouteNetlinkMessage::GetRoute(req), &Op::new("list", "routes"))?;
+            let msgs = self.dump(
+                RouteNetlinkMessage::GetRoute(req),
+                &Op::new("list", "routes"),
+            )?;
             for m in msgs {
-                let RouteNetlinkMessage::NewRoute(r) = m else { continue };
-                if r.header.table != RouteHeader::RT_TABLE_MAIN || r.header.kind != RouteType::Unicast {
+                let RouteNetlinkMessage::NewRoute(r) = m else {
+                    continue;
+                };
+                if r.header.table != RouteHeader::RT_TABLE_MAIN
+                    || r.header.kind != RouteType::Unicast
+                {
                     continue;
                 }
                 let mut info = RouteInfo {
@@ -179,9 +201,14 @@ impl Netlink {
         for fam in [AddressFamily::Inet, AddressFamily::Inet6] {
             let mut req = NeighbourMessage::default();
             req.header.family = fam;
-            let msgs = self.dump(RouteNetlinkMessage::GetNeighbour(req), &Op::new("list", "neighbours"))?;
+            let msgs = self.dump(
+                RouteNetlinkMessage::GetNeighbour(req),
+                &Op::new("list", "neighbours"),
+            )?;
             for m in msgs {
-                let RouteNetlinkMessage::NewNeighbour(n) = m else { continue };
+                let RouteNetlinkMessage::NewNeighbour(n) = m else {
+                    continue;
+                };
                 let mut address = None;
                 let mut mac = None;
                 for a in &n.attributes {

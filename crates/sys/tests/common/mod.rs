@@ -26,7 +26,11 @@ pub struct TestNs {
 impl TestNs {
     pub fn new(tag: &str) -> TestNs {
         static N: AtomicU32 = AtomicU32::new(0);
-        let name = format!("vt{}-{}-{tag}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        let name = format!(
+            "vt{}-{}-{tag}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
         let ns = Netns::create(&name).unwrap_or_else(|e| panic!("create test netns: {e}"));
         TestNs { ns }
     }
@@ -78,7 +82,8 @@ pub fn ip_json(ns: Option<&str>, args: &[&str]) -> serde_json::Value {
     if text.trim().is_empty() {
         return serde_json::Value::Array(vec![]);
     }
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("ip {full:?} gave bad JSON ({e}): {text}"))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("ip {full:?} gave bad JSON ({e}): {text}"))
 }
 
 /// The object of `ip -j link show DEV` (first element).

@@ -36,12 +36,15 @@ pub fn in_fresh_netns<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static)
 
 /// Run a command; a missing program fails the test with a clear message.
 pub fn cmd(program: &str, args: &[&str]) -> Output {
-    Command::new(program).args(args).output().unwrap_or_else(|e| {
-        panic!(
-            "cannot run `{program}` ({e}); the kernel tests need iproute2 (ip, tc) \
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{program}` ({e}); the kernel tests need iproute2 (ip, tc) \
              installed — CI installs it"
-        )
-    })
+            )
+        })
 }
 
 /// Run a command that must succeed; returns its stdout.

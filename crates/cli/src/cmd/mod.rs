@@ -1,0 +1,8 @@
+//! One module per verb.
+pub mod down;
+pub mod exec;
+pub mod graph;
+pub mod pingall;
+pub mod probe;
+pub mod status;
+pub mod up;

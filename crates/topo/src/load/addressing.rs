@@ -1,0 +1,545 @@
+//! L2 segments and addresses.
+//!
+//! A segment is a broadcast domain: a bridge (together with every bridge
+//! veth-linked to it) and all host/router interfaces attached to it, or a
+//! veth between two non-bridge nodes (point-to-point). A tap/tun device on a
+//! host or router with explicit addresses is a stub segment of its own; it
+//! gets no automatic address but its subnet is routed to.
+//!
+//! Per address family, a segment's subnet is the network of the first
+//! explicit address on it, or else the next free block of the pool (bridged
+//! segments first, `ipv4_prefix` long; then point-to-point links, /30; IPv6
+//! always /64). Pool blocks never overlap an explicit address; explicit
+//! addresses on different segments must not overlap each other. Interfaces
+//! without an explicit address of the family then get the lowest free host
+//! address of their segment's subnet: routers first, in node order, then hosts.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use serde_saphyr::{Location, Spanned};
+
+use super::model::RawAddressing;
+use super::resolve::{Draft, IfaceRef, LinkEnds};
+use super::{fail, Located};
+use crate::lab::NodeKind;
+
+const DEFAULT_V4_POOL: &str = "10.100.0.0/16";
+const DEFAULT_V4_PREFIX: u8 = 24;
+/// Point-to-point IPv4 links get a /30: two usable addresses.
+const P2P_V4_PREFIX: u8 = 30;
+/// Every IPv6 segment gets a /64.
+const V6_PREFIX: u8 = 64;
+
+/// The `addressing:` section with defaults filled in.
+#[derive(Debug)]
+pub(super) struct Pools {
+    v4: Ipv4Net,
+    v4_prefix: u8,
+    v6: Option<Ipv6Net>,
+    /// Where to point when the IPv4 / IPv6 pool runs out.
+    v4_at: Location,
+    v6_at: Location,
+    prefix_at: Location,
+}
+
+impl Pools {
+    pub(super) fn parse(raw: Option<&Spanned<RawAddressing>>) -> Result<Self, Located> {
+        let start = Location::UNKNOWN;
+        let section_at = raw.map_or(start, |r| r.referenced);
+        let mut pools = Pools {
+            v4: DEFAULT_V4_POOL.parse().expect("valid default pool"),
+            v4_prefix: DEFAULT_V4_PREFIX,
+            v6: None,
+            v4_at: section_at,
+            v6_at: section_at,
+            prefix_at: section_at,
+        };
+        let Some(raw) = raw.map(|r| &r.value) else {
+            return Ok(pools);
+        };
+        if let Some(v4) = &raw.ipv4 {
+            let net = parse_pool(v4)?;
+            let IpNet::V4(net) = net else {
+                return fail(
+                    v4.referenced,
+                    format!("addressing: ipv4 `{}` is not an IPv4 prefix", v4.value),
+                );
+            };
+            if net.prefix_len() > P2P_V4_PREFIX {
+                return fail(
+                    v4.referenced,
+                    format!(
+                        "addressing: ipv4 pool {net} is too small; use /{P2P_V4_PREFIX} or larger"
+                    ),
+                );
+            }
+            pools.v4 = net;
+            pools.v4_at = v4.referenced;
+        }
+        if let Some(p) = &raw.ipv4_prefix {
+            let lo = pools.v4.prefix_len();
+            if p.value < lo || p.value > P2P_V4_PREFIX {
+                return fail(
+                    p.referenced,
+                    format!(
+                        "addressing: ipv4_prefix {} must be between the pool's /{lo} and \
+                         /{P2P_V4_PREFIX}",
+                        p.value
+                    ),
+                );
+            }
+            pools.v4_prefix = p.value;
+            pools.prefix_at = p.referenced;
+        }
+        if let Some(v6) = &raw.ipv6 {
+            let net = parse_pool(v6)?;
+            let IpNet::V6(net) = net else {
+                return fail(
+                    v6.referenced,
+                    format!("addressing: ipv6 `{}` is not an IPv6 prefix", v6.value),
+                );
+            };
+            if net.prefix_len() > V6_PREFIX {
+                return fail(
+                    v6.referenced,
+                    format!("addressing: ipv6 pool {net} is too small; segments get /{V6_PREFIX}s"),
+                );
+            }
+            pools.v6 = Some(net);
+            pools.v6_at = v6.referenced;
+        }
+        Ok(pools)
+    }
+}
+
+fn parse_pool(s: &Spanned<String>) -> Result<IpNet, Located> {
+    let net = IpNet::from_str(&s.value).map_err(|_| {
+        Located::at(
+            s.referenced,
+            format!(
+                "addressing: `{}` is not a prefix (like 10.100.0.0/16 or fd00:100::/48)",
+                s.value
+            ),
+        )
+    })?;
+    if net.trunc() != net {
+        return fail(
+            s.referenced,
+            format!(
+                "addressing: {net} has host bits set; did you mean {}?",
+                net.trunc()
+            ),
+        );
+    }
+    Ok(net)
+}
+
+/// What makes a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SegmentKind {
+    /// Bridge(s); `bridge` is the first bridge node of the group in file order.
+    Bridged { bridge: usize },
+    /// A veth between two non-bridge nodes.
+    P2p { link: usize },
+    /// A tap/tun device with explicit addresses on a host or router.
+    Stub { link: usize },
+}
+
+#[derive(Debug)]
+pub(super) struct Segment {
+    pub kind: SegmentKind,
+    /// Host and router interfaces on the segment: routers first, then hosts,
+    /// each in node order.
+    pub members: Vec<IfaceRef>,
+    pub v4: Option<Ipv4Net>,
+    pub v6: Option<Ipv6Net>,
+}
+
+#[derive(Debug)]
+pub(super) struct Segments {
+    pub list: Vec<Segment>,
+    /// `seg_of[node][iface]`: the segment an interface is on.
+    pub seg_of: Vec<Vec<Option<usize>>>,
+}
+
+/// Build the segments, pick their subnets and address every interface.
+pub(super) fn assign(draft: &mut Draft, pools: &Pools) -> Result<Segments, Located> {
+    let mut segs = build_segments(draft);
+    for fam in [Family::V4, Family::V6] {
+        allocate(draft, pools, &mut segs, fam)?;
+    }
+    write_explicit(draft);
+    Ok(segs)
+}
+
+fn build_segments(draft: &Draft) -> Segments {
+    let nodes = &draft.lab.nodes;
+    let kind = |r: &IfaceRef| nodes[r.node].kind;
+    let mut parent: Vec<usize> = (0..nodes.len()).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut attached: Vec<(usize, IfaceRef)> = Vec::new();
+    let mut p2p = Vec::new();
+    let mut stubs = Vec::new();
+    for (link, ends) in draft.ends.iter().enumerate() {
+        match *ends {
+            LinkEnds::Veth([a, b]) => match (kind(&a), kind(&b)) {
+                (NodeKind::Bridge, NodeKind::Bridge) => {
+                    let (ra, rb) = (find(&mut parent, a.node), find(&mut parent, b.node));
+                    parent[ra.max(rb)] = ra.min(rb);
+                }
+                (NodeKind::Bridge, _) => attached.push((a.node, b)),
+                (_, NodeKind::Bridge) => attached.push((b.node, a)),
+                _ => p2p.push(Segment {
+                    kind: SegmentKind::P2p { link },
+                    members: vec![a, b],
+                    v4: None,
+                    v6: None,
+                }),
+            },
+            LinkEnds::Device(dev) => {
+                if kind(&dev) != NodeKind::Bridge
+                    && !draft.meta[dev.node][dev.iface].explicit.is_empty()
+                {
+                    stubs.push(Segment {
+                        kind: SegmentKind::Stub { link },
+                        members: vec![dev],
+                        v4: None,
+                        v6: None,
+                    });
+                }
+            }
+        }
+    }
+    // Bridged segments, ordered by their first bridge in node order.
+    let mut by_root: Vec<Vec<IfaceRef>> = vec![Vec::new(); nodes.len()];
+    for (bridge, iface) in attached {
+        let root = find(&mut parent, bridge);
+        by_root[root].push(iface);
+    }
+    let mut list = Vec::new();
+    for (n, node) in nodes.iter().enumerate() {
+        if node.kind != NodeKind::Bridge {
+            continue;
+        }
+        let root = find(&mut parent, n);
+        let members = std::mem::take(&mut by_root[root]);
+        if !members.is_empty() {
+            list.push(Segment {
+                kind: SegmentKind::Bridged { bridge: n },
+                members,
+                v4: None,
+                v6: None,
+            });
+        }
+    }
+    list.extend(p2p);
+    list.extend(stubs);
+    let mut seg_of: Vec<Vec<Option<usize>>> = nodes
+        .iter()
+        .map(|n| vec![None; n.interfaces.len()])
+        .collect();
+    for (s, seg) in list.iter_mut().enumerate() {
+        seg.members
+            .sort_by_key(|r| (nodes[r.node].kind != NodeKind::Router, r.node, r.iface));
+        for r in &seg.members {
+            seg_of[r.node][r.iface] = Some(s);
+        }
+    }
+    Segments { list, seg_of }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    fn of(net: &IpNet) -> Family {
+        match net {
+            IpNet::V4(_) => Family::V4,
+            IpNet::V6(_) => Family::V6,
+        }
+    }
+
+    fn bits(self) -> u8 {
+        match self {
+            Family::V4 => 32,
+            Family::V6 => 128,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Family::V4 => "IPv4",
+            Family::V6 => "IPv6",
+        }
+    }
+
+    fn addr(self, v: u128) -> IpAddr {
+        match self {
+            Family::V4 => IpAddr::V4(Ipv4Addr::from(v as u32)),
+            Family::V6 => IpAddr::V6(Ipv6Addr::from(v)),
+        }
+    }
+
+    fn net(self, start: u128, prefix: u8) -> IpNet {
+        IpNet::new(self.addr(start), prefix).expect("prefix within family")
+    }
+}
+
+fn to_u128(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+/// First and last address of a network.
+fn range(net: &IpNet) -> (u128, u128) {
+    (to_u128(net.network()), to_u128(net.broadcast()))
+}
+
+/// An explicit address, as a claim on part of the address space.
+struct Claim {
+    net: IpNet,
+    start: u128,
+    end: u128,
+    seg: usize,
+    iface: IfaceRef,
+    at: Location,
+}
+
+fn allocate(
+    draft: &mut Draft,
+    pools: &Pools,
+    segs: &mut Segments,
+    fam: Family,
+) -> Result<(), Located> {
+    let lab = &draft.lab;
+    let iface_name = |r: &IfaceRef| {
+        let n = &lab.nodes[r.node];
+        format!("{}:{}", n.name, n.interfaces[r.iface].name)
+    };
+
+    // Explicit addresses, in segment and member order.
+    let mut claims: Vec<Claim> = Vec::new();
+    for (s, seg) in segs.list.iter().enumerate() {
+        for r in &seg.members {
+            for (net, at) in &draft.meta[r.node][r.iface].explicit {
+                if Family::of(net) == fam {
+                    let (start, end) = range(net);
+                    claims.push(Claim {
+                        net: *net,
+                        start,
+                        end,
+                        seg: s,
+                        iface: *r,
+                        at: *at,
+                    });
+                }
+            }
+        }
+    }
+    // No overlap across segments, no address twice.
+    for (i, a) in claims.iter().enumerate() {
+        for b in &claims[i + 1..] {
+            let same_addr = a.net.addr() == b.net.addr();
+            let overlap = a.start <= b.end && b.start <= a.end;
+            if !(same_addr || (overlap && a.seg != b.seg)) {
+                continue;
+            }
+            let (first, second) = if (a.at.line(), a.at.column()) <= (b.at.line(), b.at.column()) {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            let detail = if same_addr {
+                format!("address {} is already given to", second.net.addr())
+            } else {
+                format!(
+                    "address {} overlaps {} on another segment, given to",
+                    second.net, first.net
+                )
+            };
+            return fail(
+                second.at,
+                format!(
+                    "{}: {detail} {} (line {}, column {})",
+                    iface_name(&second.iface),
+                    iface_name(&first.iface),
+                    first.at.line(),
+                    first.at.column()
+                ),
+            );
+        }
+    }
+
+    // Subnets: adopted from an explicit address, or from the pool.
+    let pool = match fam {
+        Family::V4 => Some((IpNet::V4(pools.v4), pools.v4_at)),
+        Family::V6 => pools.v6.map(|p| (IpNet::V6(p), pools.v6_at)),
+    };
+    let mut subnets: Vec<Option<IpNet>> = vec![None; segs.list.len()];
+    let mut wanted = Vec::new();
+    for (s, seg) in segs.list.iter().enumerate() {
+        if let Some(c) = claims.iter().find(|c| c.seg == s) {
+            subnets[s] = Some(c.net.trunc());
+        } else if pool.is_some() && !matches!(seg.kind, SegmentKind::Stub { .. }) {
+            let prefix = match (fam, seg.kind) {
+                (Family::V6, _) => V6_PREFIX,
+                (Family::V4, SegmentKind::Bridged { .. }) => pools.v4_prefix,
+                (Family::V4, _) => P2P_V4_PREFIX,
+            };
+            wanted.push((s, prefix));
+        }
+    }
+    if let Some((pool, pool_at)) = pool {
+        let (pool_start, pool_end) = range(&pool);
+        let mut cursor = pool_start;
+        for (done, &(s, prefix)) in wanted.iter().enumerate() {
+            let size_bits = u32::from(fam.bits() - prefix);
+            let mask = (1u128 << size_bits) - 1;
+            let block = loop {
+                let start = cursor.checked_add(mask).map(|c| c & !mask);
+                let Some(start) =
+                    start.filter(|s| s.checked_add(mask).is_some_and(|e| e <= pool_end))
+                else {
+                    return fail(pool_at, exhausted(fam, &pool, &wanted, done));
+                };
+                let end = start + mask;
+                match claims
+                    .iter()
+                    .filter(|c| c.start <= end && start <= c.end)
+                    .map(|c| c.end)
+                    .max()
+                {
+                    Some(claim_end) => cursor = claim_end.saturating_add(1),
+                    None => break start,
+                }
+                if cursor == u128::MAX || cursor > pool_end {
+                    return fail(pool_at, exhausted(fam, &pool, &wanted, done));
+                }
+            };
+            cursor = block + mask + 1;
+            subnets[s] = Some(fam.net(block, prefix));
+        }
+    }
+
+    // Host addresses.
+    for (s, seg) in segs.list.iter_mut().enumerate() {
+        let Some(subnet) = subnets[s] else { continue };
+        match subnet {
+            IpNet::V4(n) => seg.v4 = Some(n),
+            IpNet::V6(n) => seg.v6 = Some(n),
+        }
+        let used: HashSet<u128> = claims
+            .iter()
+            .filter(|c| c.seg == s)
+            .map(|c| to_u128(c.net.addr()))
+            .collect();
+        let (first, last) = usable(&subnet);
+        let mut next = first;
+        for r in &seg.members {
+            let meta = &draft.meta[r.node][r.iface];
+            if meta.explicit.iter().any(|(n, _)| Family::of(n) == fam) {
+                continue;
+            }
+            while used.contains(&next) && next <= last {
+                next += 1;
+            }
+            if next > last || next < first {
+                let (at, what) = match seg.kind {
+                    SegmentKind::Bridged { bridge } => (
+                        draft.node_at[bridge],
+                        format!("the segment of bridge `{}`", draft.lab.nodes[bridge].name),
+                    ),
+                    SegmentKind::P2p { link } | SegmentKind::Stub { link } => {
+                        (draft.link_at[link], format!("link {link}"))
+                    }
+                };
+                let hint = if claims.iter().any(|c| c.seg == s) {
+                    "its subnet comes from an explicit address; give that address a shorter prefix"
+                } else if fam == Family::V4 {
+                    "use a shorter `ipv4_prefix`"
+                } else {
+                    "use fewer interfaces"
+                };
+                let at = if matches!(seg.kind, SegmentKind::Bridged { .. })
+                    && pools.prefix_at != Location::UNKNOWN
+                    && fam == Family::V4
+                    && !claims.iter().any(|c| c.seg == s)
+                {
+                    pools.prefix_at
+                } else {
+                    at
+                };
+                return fail(
+                    at,
+                    format!(
+                        "{what} has {} interfaces to address, more than {subnet} holds; {hint}",
+                        seg.members.len()
+                    ),
+                );
+            }
+            let addr = IpNet::new(fam.addr(next), subnet.prefix_len()).expect("valid prefix");
+            draft.lab.nodes[r.node].interfaces[r.iface]
+                .addresses
+                .push(addr);
+            next += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The host addresses of a subnet (no network or broadcast address for IPv4
+/// below /31, no subnet-router anycast address for IPv6 below /127).
+fn usable(net: &IpNet) -> (u128, u128) {
+    let (start, end) = range(net);
+    match net {
+        IpNet::V4(_) if net.prefix_len() >= 31 => (start, end),
+        IpNet::V4(_) => (start + 1, end - 1),
+        IpNet::V6(_) if net.prefix_len() >= 127 => (start, end),
+        IpNet::V6(_) => (start + 1, end),
+    }
+}
+
+fn exhausted(fam: Family, pool: &IpNet, wanted: &[(usize, u8)], done: usize) -> String {
+    let mut by_prefix: Vec<(u8, usize)> = Vec::new();
+    for &(_, p) in wanted {
+        match by_prefix.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, n)) => *n += 1,
+            None => by_prefix.push((p, 1)),
+        }
+    }
+    let parts: Vec<String> = by_prefix
+        .iter()
+        .map(|(p, n)| format!("{n} × /{p}"))
+        .collect();
+    format!(
+        "addressing: {} pool {pool} is exhausted: the lab needs {} subnets ({}) and only {done} fit",
+        fam.name(),
+        wanted.len(),
+        parts.join(", ")
+    )
+}
+
+/// Put the explicit addresses in front of the automatic ones.
+fn write_explicit(draft: &mut Draft) {
+    for (n, node) in draft.lab.nodes.iter_mut().enumerate() {
+        for (i, iface) in node.interfaces.iter_mut().enumerate() {
+            let explicit = draft.meta[n][i].explicit.iter().map(|(net, _)| *net);
+            let auto = std::mem::take(&mut iface.addresses);
+            iface.addresses = explicit.chain(auto).collect();
+        }
+    }
+}

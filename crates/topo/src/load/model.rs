@@ -1,0 +1,149 @@
+//! The lab file as written: serde types that mirror the YAML one to one, with
+//! source locations (`Spanned`) on every value a later check may complain
+//! about. Nothing here validates meaning; `resolve`, `addressing` and `routes`
+//! do. Unknown keys are rejected here (`deny_unknown_fields`), duplicate keys
+//! by the YAML parser itself.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_saphyr::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLab {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub addressing: Option<Spanned<RawAddressing>>,
+    #[serde(default)]
+    pub routes: Option<Spanned<String>>,
+    pub nodes: Spanned<OrderedMap<Spanned<String>, Spanned<Option<RawNode>>>>,
+    #[serde(default)]
+    pub links: Option<Vec<Spanned<RawLink>>>,
+}
+
+/// `addressing:` — the pools automatic addresses come from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAddressing {
+    #[serde(default)]
+    pub ipv4: Option<Spanned<String>>,
+    #[serde(default)]
+    pub ipv4_prefix: Option<Spanned<u8>>,
+    #[serde(default)]
+    pub ipv6: Option<Spanned<String>>,
+}
+
+/// One entry of `nodes:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNode {
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub exec: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub routes: Option<Spanned<Vec<Spanned<RawRoute>>>>,
+    #[serde(default)]
+    pub owner: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub group: Option<Spanned<u32>>,
+}
+
+/// One entry of a node's `routes:`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoute {
+    pub dst: Spanned<String>,
+    #[serde(default)]
+    pub via: Option<Spanned<String>>,
+    #[serde(default)]
+    pub dev: Option<Spanned<String>>,
+    #[serde(default)]
+    pub metric: Option<Spanned<u32>>,
+}
+
+/// One entry of `links:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLink {
+    pub endpoints: Spanned<Vec<Spanned<RawEndpoint>>>,
+    #[serde(default)]
+    pub mtu: Option<Spanned<u32>>,
+}
+
+/// A link end: `node`, `node:iface`, or a mapping with options.
+#[derive(Debug)]
+pub(super) enum RawEndpoint {
+    Short(String),
+    Full(Box<RawEndpointMap>),
+}
+
+/// The mapping form of a link end.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEndpointMap {
+    pub node: Spanned<String>,
+    #[serde(default)]
+    pub iface: Option<Spanned<String>>,
+    #[serde(default)]
+    pub addresses: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub mac: Option<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for RawEndpoint {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EndpointVisitor;
+
+        impl<'de> Visitor<'de> for EndpointVisitor {
+            type Value = RawEndpoint;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`node`, `node:iface` or a mapping {node, iface, addresses, mac}")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawEndpoint, E> {
+                Ok(RawEndpoint::Short(v.to_owned()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawEndpoint, A::Error> {
+                RawEndpointMap::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|m| RawEndpoint::Full(Box::new(m)))
+            }
+        }
+
+        deserializer.deserialize_any(EndpointVisitor)
+    }
+}
+
+/// A YAML mapping read as a list of entries in file order (serde maps lose
+/// order; node order matters for addressing and tie-breaking).
+#[derive(Debug)]
+pub(super) struct OrderedMap<K, V>(pub Vec<(K, V)>);
+
+impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<K, V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<K, V>(PhantomData<(K, V)>);
+
+        impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for MapVisitor<K, V> {
+            type Value = OrderedMap<K, V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+
+        deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}

@@ -1,0 +1,306 @@
+//! `pingall` against real namespaces built by hand with `vnet_sys`, and a
+//! hand-made `Lab` describing them. Runs as root (skips otherwise); every
+//! namespace has a unique name and is deleted by a guard, also on failure.
+
+use std::net::IpAddr;
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use vnet_sys::netlink::{BridgeOptions, NewLink};
+use vnet_sys::Netns;
+use vnet_topo::lab::{Endpoint, Interface, Lab, Link, LinkKind, Node, NodeKind};
+use vnet_topo::pingall::{matrix, pingall, summary, PingOptions, PingReport};
+
+fn root_or_skip() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        true
+    } else {
+        eprintln!("SKIP: kernel tests need root (CI runs them as root)");
+        false
+    }
+}
+
+/// Namespaces deleted when dropped (also when the test panics).
+struct Namespaces {
+    prefix: String,
+    names: Vec<String>,
+}
+
+impl Namespaces {
+    fn new(tag: &str) -> Namespaces {
+        Namespaces {
+            prefix: format!("vtp{}-{tag}", std::process::id()),
+            names: Vec::new(),
+        }
+    }
+
+    fn name(&self, node: &str) -> String {
+        format!("{}-{node}", self.prefix)
+    }
+
+    /// Creates the namespaces of `nodes`, in order.
+    fn create(&mut self, nodes: &[String]) -> Vec<Netns> {
+        let names: Vec<String> = nodes.iter().map(|n| self.name(n)).collect();
+        // Registered first: the guard deletes whatever did get created.
+        self.names.extend(names.iter().cloned());
+        Netns::create_many(&names, |_, _| Ok(()))
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|e| panic!("create netns: {e}")))
+            .collect()
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for n in &self.names {
+            let _ = Netns::delete(n);
+        }
+    }
+}
+
+fn iface(name: &str, addrs: &[&str]) -> Interface {
+    Interface {
+        name: name.into(),
+        link: 0,
+        addresses: addrs.iter().map(|a| a.parse().unwrap()).collect(),
+        mtu: None,
+        mac: None,
+    }
+}
+
+fn node(name: &str, kind: NodeKind, netns: String, interfaces: Vec<Interface>) -> Node {
+    Node {
+        name: name.into(),
+        kind,
+        netns: Some(netns),
+        bridge_dev: None,
+        interfaces,
+        routes: vec![],
+        exec: vec![],
+        owner: None,
+        group: None,
+    }
+}
+
+fn veth(a: (&str, &str), b: (&str, &str)) -> Link {
+    let ep = |(node, iface): (&str, &str)| Endpoint {
+        node: node.into(),
+        iface: iface.into(),
+    };
+    Link {
+        kind: LinkKind::Veth,
+        a: ep(a),
+        b: Some(ep(b)),
+        device_of: None,
+        mtu: None,
+    }
+}
+
+/// Adds `addrs` ("ip/len") to `dev` of `ns` and brings it up.
+fn configure(ns: &Netns, dev: &str, addrs: &[&str]) {
+    let mut nl = ns.netlink().unwrap();
+    let index = nl.index_of(dev).unwrap();
+    for a in addrs {
+        let net: ipnet::IpNet = a.parse().unwrap();
+        nl.addr_add(index, net.addr(), net.prefix_len()).unwrap();
+    }
+    nl.set_up(index, true).unwrap();
+}
+
+fn find<'a>(r: &'a PingReport, src: &str, dst: &str, v6: bool) -> &'a vnet_topo::pingall::PingResult {
+    r.results
+        .iter()
+        .find(|x| x.source == src && x.target == dst && x.address.is_ipv6() == v6)
+        .unwrap_or_else(|| panic!("no result {src} -> {dst} (v6 {v6}) in {r:#?}"))
+}
+
+/// h1 <-> h2 on a veth pair (IPv4 and IPv6); h3 has an address in the same
+/// IPv4 subnet on a veth going nowhere (its pairs time out) and an IPv6
+/// address nobody has a route to (sends fail at once).
+#[test]
+fn connected_pair_answers_isolated_host_is_lost() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut guard = Namespaces::new("a");
+    let nodes: Vec<String> = ["h1", "h2", "h3"].map(String::from).to_vec();
+    let ns = guard.create(&nodes);
+
+    let mut nl1 = ns[0].netlink().unwrap();
+    nl1.create(&NewLink::veth("eth0", "eth0").peer_netns(ns[1].as_fd()))
+        .unwrap();
+    drop(nl1);
+    let mut nl3 = ns[2].netlink().unwrap();
+    nl3.create(&NewLink::veth("eth0", "stub0")).unwrap();
+    let stub = nl3.index_of("stub0").unwrap();
+    nl3.set_up(stub, true).unwrap();
+    drop(nl3);
+    let (a1, a2) = (["10.0.1.1/24", "fd00:1::1/64"], ["10.0.1.2/24", "fd00:1::2/64"]);
+    let a3 = ["10.0.1.3/24", "fd00:9::3/64"];
+    configure(&ns[0], "eth0", &a1);
+    configure(&ns[1], "eth0", &a2);
+    configure(&ns[2], "eth0", &a3);
+
+    let lab = Lab {
+        name: "demo".into(),
+        nodes: vec![
+            node("h1", NodeKind::Host, guard.name("h1"), vec![iface("eth0", &a1)]),
+            node("h2", NodeKind::Router, guard.name("h2"), vec![iface("eth0", &a2)]),
+            node("h3", NodeKind::Host, guard.name("h3"), vec![iface("eth0", &a3)]),
+        ],
+        links: vec![veth(("h1", "eth0"), ("h2", "eth0")), veth(("h3", "eth0"), ("h3", "stub0"))],
+    };
+
+    let opts = PingOptions::default();
+    let t = Instant::now();
+    let report = pingall(&lab, &opts).unwrap();
+    let elapsed = t.elapsed();
+    let text = summary(&report);
+    eprintln!("{text}\n{}\n({elapsed:?})", matrix(&report));
+
+    // 3*2 IPv4 pairs, 3*2 IPv6 pairs.
+    assert_eq!(report.sent_pairs, 12, "{report:#?}");
+    assert_eq!(report.results.len(), 12);
+    for (src, dst) in [("h1", "h2"), ("h2", "h1")] {
+        for v6 in [false, true] {
+            let r = find(&report, src, dst, v6);
+            assert!(r.ok, "{src} -> {dst} (v6 {v6}) should answer: {r:?}");
+            let rtt = r.rtt_ms.unwrap();
+            assert!(rtt > 0.0 && rtt < 1000.0, "{rtt}");
+        }
+    }
+    let addr = |s: &str| s.parse::<IpAddr>().unwrap();
+    assert_eq!(find(&report, "h1", "h2", false).address, addr("10.0.1.2"));
+    assert_eq!(find(&report, "h2", "h1", true).address, addr("fd00:1::1"));
+    for (src, dst) in [("h1", "h3"), ("h2", "h3"), ("h3", "h1"), ("h3", "h2")] {
+        for v6 in [false, true] {
+            let r = find(&report, src, dst, v6);
+            assert!(!r.ok && r.rtt_ms.is_none(), "{r:?}");
+            // Same IPv4 subnet: sent, never answered. IPv6: no route at all.
+            assert_eq!(r.error.is_some(), v6, "{r:?}");
+        }
+    }
+    assert_eq!(report.lost_pairs, 8);
+    // The timeouts took the whole second, not much more.
+    assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(2), "{elapsed:?}");
+
+    assert!(text.starts_with("pingall demo: 4/12 pairs reachable (67% loss)"), "{text}");
+    assert!(text.contains("\n  h1 -> h3 (10.0.1.3), h3 (fd00:9::3: "), "{text}");
+    assert!(text.contains("\n  h3 -> h1 (10.0.1.1), h1 (fd00:1::1: Network is unreachable)"), "{text}");
+    assert!(!text.contains("h1 -> h2") && !text.contains("h2 -> h1"), "{text}");
+
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["lost_pairs"], 8);
+    assert_eq!(json["results"][0]["source"], "h1");
+}
+
+/// A pingall where everything answers stops as soon as it has, and a
+/// missing namespace is an error naming the node.
+#[test]
+fn all_reachable_finishes_early_and_missing_netns_is_named() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut guard = Namespaces::new("b");
+    let ns = guard.create(&["h1".to_string(), "h2".to_string()]);
+    let mut nl = ns[0].netlink().unwrap();
+    nl.create(&NewLink::veth("eth0", "eth0").peer_netns(ns[1].as_fd()))
+        .unwrap();
+    configure(&ns[0], "eth0", &["10.0.1.1/24"]);
+    configure(&ns[1], "eth0", &["10.0.1.2/24"]);
+    let mut lab = Lab {
+        name: "ok".into(),
+        nodes: vec![
+            node("h1", NodeKind::Host, guard.name("h1"), vec![iface("eth0", &["10.0.1.1/24"])]),
+            node("h2", NodeKind::Host, guard.name("h2"), vec![iface("eth0", &["10.0.1.2/24"])]),
+        ],
+        links: vec![veth(("h1", "eth0"), ("h2", "eth0"))],
+    };
+    let t = Instant::now();
+    let report = pingall(&lab, &PingOptions::default()).unwrap();
+    assert_eq!((report.sent_pairs, report.lost_pairs), (2, 0), "{report:#?}");
+    assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
+    assert_eq!(summary(&report), "pingall ok: 2/2 pairs reachable (0% loss)");
+
+    lab.nodes[1].netns = Some(guard.name("gone"));
+    let err = pingall(&lab, &PingOptions::default()).unwrap_err().to_string();
+    assert!(err.starts_with("pingall: node h2: "), "{err}");
+    assert!(err.contains(&guard.name("gone")), "{err}");
+}
+
+/// `n` hosts on one Linux bridge (in its own namespace), IPv4 and IPv6:
+/// n*(n-1)*2 pairs, all of which must answer within the default second.
+fn hosts_on_a_bridge(n: usize) {
+    let mut guard = Namespaces::new(&format!("s{n}"));
+    let mut nodes: Vec<String> = (1..=n).map(|i| format!("h{i}")).collect();
+    nodes.push("br".to_string());
+    let ns = guard.create(&nodes);
+    let (hosts, br) = ns.split_at(n);
+    let mut nl = br[0].netlink().unwrap();
+    nl.create(&NewLink::bridge("br0", BridgeOptions::default()).up())
+        .unwrap();
+    let bridge = nl.index_of("br0").unwrap();
+    let links: Vec<NewLink<'_>> = hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            NewLink::veth(format!("p{i}"), "eth0")
+                .peer_netns(h.as_fd())
+                .master(bridge)
+                .up()
+        })
+        .collect();
+    for r in nl.create_many(&links) {
+        r.unwrap();
+    }
+    let mut lab_nodes = Vec::new();
+    for (i, h) in hosts.iter().enumerate() {
+        let addrs = [
+            format!("10.1.{}.{}/16", i / 250, i % 250 + 1),
+            format!("fd00:2::{:x}/64", i + 1),
+        ];
+        let addrs: Vec<&str> = addrs.iter().map(String::as_str).collect();
+        configure(h, "eth0", &addrs);
+        lab_nodes.push(node(&nodes[i], NodeKind::Host, guard.name(&nodes[i]), vec![iface("eth0", &addrs)]));
+    }
+    let mut bridge_node = node("br", NodeKind::Bridge, guard.name("br"), vec![]);
+    bridge_node.bridge_dev = Some("br0".into());
+    lab_nodes.push(bridge_node);
+    let lab = Lab {
+        name: "star".into(),
+        nodes: lab_nodes,
+        links: (0..n).map(|i| veth(("br", "p0"), (&format!("h{}", i + 1), "eth0"))).collect(),
+    };
+
+    let t = Instant::now();
+    let report = pingall(&lab, &PingOptions::default()).unwrap();
+    let elapsed = t.elapsed();
+    eprintln!("{} ({elapsed:?})", summary(&report));
+    assert_eq!(report.sent_pairs, n * (n - 1) * 2);
+    assert_eq!(report.lost_pairs, 0, "{}", summary(&report));
+    let worst = report
+        .results
+        .iter()
+        .filter_map(|r| r.rtt_ms)
+        .fold(0.0f64, f64::max);
+    eprintln!("slowest reply: {worst:.1} ms");
+}
+
+#[test]
+fn forty_hosts_on_a_bridge_all_answer() {
+    if !root_or_skip() {
+        return;
+    }
+    hosts_on_a_bridge(40);
+}
+
+/// 200 hosts = 79,600 pairs (39,800 per family). Slow to build; run with
+/// `--run-ignored all`.
+#[test]
+#[ignore]
+fn two_hundred_hosts_on_a_bridge_all_answer() {
+    if !root_or_skip() {
+        return;
+    }
+    hosts_on_a_bridge(200);
+}
