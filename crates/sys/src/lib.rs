@@ -15,6 +15,7 @@ pub mod error;
 pub mod icmp;
 pub mod netlink;
 pub mod netns;
+pub mod packet;
 pub mod probe;
 pub mod tuntap;
 

@@ -1,8 +1,9 @@
 //! Loading a lab file: YAML text in, a fully resolved [`Lab`] out.
 //!
-//! The pipeline is parse ([`model`]) → names, nodes and links ([`resolve`]) →
-//! L2 segments and addresses ([`addressing`]) → default and static routes
-//! ([`routes`]). Each stage stops at the first problem and reports it as a
+//! The pipeline is parse (`model`: serde types with source locations) →
+//! nodes, links and interface names (`resolve`, with the rules in `names`) →
+//! L2 segments and addresses (`addressing`) → default and static routes
+//! (`routes`). Each stage stops at the first problem and reports it as a
 //! [`LabError`] located at the offending value (`FILE:LINE:COLUMN`), so a bad
 //! file never produces a partial lab. This module does no I/O beyond reading
 //! the file in [`load_file`]; it never touches the kernel.

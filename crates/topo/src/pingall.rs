@@ -78,6 +78,10 @@ pub struct PingReport {
     pub sent_pairs: usize,
     /// Pairs that never answered.
     pub lost_pairs: usize,
+    /// Explanations of losses that have a known cause outside the lab
+    /// (e.g. the kernel's neighbour tables overflowing).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -178,7 +182,10 @@ pub fn pingall(lab: &Lab, opts: &PingOptions) -> Result<PingReport, PingError> {
     if parts.len() > usize::from(u16::MAX) {
         return Err(PingError::TooMany(parts.len()));
     }
+    let fulls_before = [false, true].map(neigh_table_fulls);
+    let t0 = Instant::now();
     let mut socks = open_sockets(&parts)?;
+    eprintln!("DEBUG open {:?}", t0.elapsed());
 
     let cookie = run_cookie();
     let idents = cookie as u16;
@@ -213,7 +220,66 @@ pub fn pingall(lab: &Lab, opts: &PingOptions) -> Result<PingReport, PingError> {
             .try_for_each(|w| w.join().map_err(|_| PingError::Panicked)?)
     })?;
 
-    Ok(report(lab, &parts, &socks))
+    eprintln!("DEBUG run {:?}", start.elapsed());
+    let mut report = report(lab, &parts, &socks);
+    for (fam, before) in fulls_before.into_iter().enumerate() {
+        let v6 = fam == 1;
+        let lost = report
+            .results
+            .iter()
+            .any(|r| !r.ok && r.address.is_ipv6() == v6);
+        if let (true, Some(before), Some(after)) = (lost, before, neigh_table_fulls(v6)) {
+            if after > before {
+                report.notes.push(neigh_overflow_note(v6, after - before));
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// How often the kernel's ARP (NDP when `v6`) table refused a new entry
+/// because it was full, summed over CPUs: the `table_fulls` column of
+/// /proc/net/stat/{arp,ndisc}_cache. Those tables are shared by all
+/// namespaces (the file exists only in the initial one, where vnet runs).
+fn neigh_table_fulls(v6: bool) -> Option<u64> {
+    let path = if v6 {
+        "/proc/net/stat/ndisc_cache"
+    } else {
+        "/proc/net/stat/arp_cache"
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut lines = text.lines();
+    let col = lines
+        .next()?
+        .split_whitespace()
+        .position(|h| h == "table_fulls")?;
+    lines
+        .map(|l| {
+            l.split_whitespace()
+                .nth(col)
+                .and_then(|v| u64::from_str_radix(v, 16).ok())
+        })
+        .sum()
+}
+
+fn neigh_overflow_note(v6: bool, times: u64) -> String {
+    let (fam, key) = if v6 {
+        ("IPv6", "net.ipv6.neigh.default")
+    } else {
+        ("IPv4", "net.ipv4.neigh.default")
+    };
+    let limit = std::fs::read_to_string(format!(
+        "/proc/sys/{}/gc_thresh3",
+        key.replace('.', "/")
+    ))
+    .map(|s| format!(" = {}", s.trim()))
+    .unwrap_or_default();
+    format!(
+        "the kernel's {fam} neighbour table was full {times} times during the run \
+         (it holds {key}.gc_thresh3{limit} entries for all namespaces together, and a \
+         flat segment of n hosts needs n*(n-1)): raise {key}.gc_thresh3 and gc_thresh2 \
+         for labs this size"
+    )
 }
 
 /// Opens one socket per (source, family) that has at least one target.
@@ -506,6 +572,7 @@ fn report(lab: &Lab, parts: &[Participant<'_>], socks: &[Sock]) -> PingReport {
         sent_pairs: results.len(),
         lost_pairs: lost,
         results,
+        notes: Vec::new(),
     }
 }
 
@@ -564,6 +631,9 @@ pub fn summary(report: &PingReport) -> String {
             let _ = write!(out, ": {e}");
         }
         out.push(')');
+    }
+    for n in &report.notes {
+        let _ = write!(out, "\n  note: {n}");
     }
     out
 }
@@ -707,13 +777,15 @@ mod tests {
             sent_pairs: 7,
             lost_pairs: 4,
             results,
+            notes: vec!["the kernel's IPv4 neighbour table was full".into()],
         };
         assert_eq!(
             summary(&report),
             "pingall demo: 3/7 pairs reachable (57% loss)\n  \
              h1 -> h3 (10.0.1.3), h3 (fd00::3)\n  \
              h2 -> h3 (10.0.1.3: Network is unreachable)\n  \
-             h3 -> h1 (10.0.0.1)"
+             h3 -> h1 (10.0.0.1)\n  \
+             note: the kernel's IPv4 neighbour table was full"
         );
         assert_eq!(
             matrix(&report),
@@ -724,8 +796,20 @@ mod tests {
             results: vec![],
             sent_pairs: 0,
             lost_pairs: 0,
+            notes: vec![],
         };
         assert!(summary(&empty).contains("nothing to ping"));
+    }
+
+    #[test]
+    fn reads_neighbour_table_overflows() {
+        // Present in the initial namespace of any Linux with IPv4 and IPv6.
+        if std::path::Path::new("/proc/net/stat/arp_cache").exists() {
+            assert!(neigh_table_fulls(false).is_some());
+        }
+        let note = neigh_overflow_note(true, 3);
+        assert!(note.contains("IPv6 neighbour table was full 3 times"), "{note}");
+        assert!(note.contains("net.ipv6.neigh.default.gc_thresh3"), "{note}");
     }
 
     #[test]

@@ -1,0 +1,2 @@
+//! vnet's userspace switch (the Open vSwitch role).
+#![forbid(unsafe_code)]

@@ -1,0 +1,241 @@
+//! AF_PACKET sockets: the switch's ports on veth and other netdevs.
+//!
+//! A [`PacketSocket`] is bound to one interface (by ifindex, in the network
+//! namespace of the thread that opens it) and moves whole frames in
+//! batches with `recvmmsg`/`sendmmsg`.
+//!
+//! - Offload state travels with frames: with `vnet_hdr` on
+//!   (PACKET_VNET_HDR) every frame is preceded by a 10-byte
+//!   `virtio_net_hdr` saying whether the transport checksum still has to be
+//!   filled in and whether the frame is a large (GSO) segment, so a switch
+//!   forwards TCP correctly with veth offloads on, and large segments cross
+//!   it unsplit. Receive buffers must then hold up to 64 KiB + header.
+//! - The kernel strips received VLAN tags into metadata on devices with
+//!   VLAN offload; `recv_batch` reports them (`vlan`) from PACKET_AUXDATA so
+//!   the caller can put them back.
+//! - Our own transmissions are not looped back (PACKET_IGNORE_OUTGOING).
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+/// Size of the virtio_net_hdr that precedes frames when `vnet_hdr` is on.
+pub const VNET_HDR_LEN: usize = 10;
+/// Largest frame a receive buffer must hold (GSO) plus the header.
+pub const MAX_FRAME: usize = 65536 + VNET_HDR_LEN;
+
+#[derive(Debug, Clone, Copy)]
+pub struct PacketOptions {
+    /// Exchange a virtio_net_hdr with every frame.
+    pub vnet_hdr: bool,
+    /// Receive buffer size in bytes (0 = the kernel's default).
+    pub rcvbuf: usize,
+    /// Bypass the qdisc layer on transmit.
+    pub qdisc_bypass: bool,
+}
+
+impl Default for PacketOptions {
+    fn default() -> Self {
+        PacketOptions { vnet_hdr: true, rcvbuf: 4 << 20, qdisc_bypass: true }
+    }
+}
+
+/// One received frame's buffer and metadata.
+#[derive(Debug)]
+pub struct RecvBuf {
+    /// Capacity is fixed at creation; `len` bytes are valid.
+    pub data: Box<[u8]>,
+    pub len: usize,
+    /// A VLAN tag the kernel stripped: (TPID, TCI).
+    pub vlan: Option<(u16, u16)>,
+}
+
+impl RecvBuf {
+    pub fn new(capacity: usize) -> RecvBuf {
+        RecvBuf { data: vec![0; capacity].into_boxed_slice(), len: 0, vlan: None }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.data[..self.len]
+    }
+}
+
+#[derive(Debug)]
+pub struct PacketSocket {
+    fd: OwnedFd,
+    ifindex: u32,
+    vnet_hdr: bool,
+}
+
+fn setsockopt<T>(fd: &OwnedFd, level: i32, name: i32, value: &T) -> io::Result<()> {
+    // SAFETY: `value` points to a live T of the size passed; the kernel only
+    // reads it during the call.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (value as *const T).cast(),
+            size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+impl PacketSocket {
+    /// Opens a non-blocking packet socket bound to `ifindex`, in the calling
+    /// thread's network namespace.
+    pub fn open(ifindex: u32, opts: PacketOptions) -> io::Result<PacketSocket> {
+        let proto = (libc::ETH_P_ALL as u16).to_be();
+        // SAFETY: plain socket(2); the result is checked and owned at once.
+        let raw = unsafe {
+            libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, proto as i32)
+        };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a fresh descriptor nobody else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let one: libc::c_int = 1;
+        setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_AUXDATA, &one)?;
+        setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &one)?;
+        if opts.vnet_hdr {
+            setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_VNET_HDR, &one)?;
+        }
+        if opts.qdisc_bypass {
+            setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, &one)?;
+        }
+        if opts.rcvbuf > 0 {
+            let size = opts.rcvbuf as libc::c_int;
+            // FORCE works as root and ignores rmem_max; fall back otherwise.
+            if setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &size).is_err() {
+                setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &size)?;
+            }
+            let _ = setsockopt(&fd, libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, &size);
+        }
+        // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
+        let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_protocol = proto;
+        sll.sll_ifindex = ifindex as i32;
+        // SAFETY: `sll` is a valid sockaddr_ll and the length matches it.
+        let r = unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&sll as *const libc::sockaddr_ll).cast(),
+                size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(PacketSocket { fd, ifindex, vnet_hdr: opts.vnet_hdr })
+    }
+
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+
+    /// Whether frames carry a leading virtio_net_hdr.
+    pub fn vnet_hdr(&self) -> bool {
+        self.vnet_hdr
+    }
+
+    /// Receives up to `bufs.len()` frames without blocking; returns how many
+    /// (0 when nothing is waiting).
+    pub fn recv_batch(&self, bufs: &mut [RecvBuf]) -> io::Result<usize> {
+        const MAX: usize = 64;
+        let n = bufs.len().min(MAX);
+        // SAFETY: these are plain C structs; zero is a valid initial value.
+        let mut iov: [libc::iovec; MAX] = unsafe { zeroed() };
+        // SAFETY: as above.
+        let mut msgs: [libc::mmsghdr; MAX] = unsafe { zeroed() };
+        const CMSG_SPACE: usize = 64;
+        let mut cmsg = [[0u64; CMSG_SPACE / 8]; MAX];
+        for i in 0..n {
+            iov[i].iov_base = bufs[i].data.as_mut_ptr().cast();
+            iov[i].iov_len = bufs[i].data.len();
+            msgs[i].msg_hdr.msg_iov = &mut iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+            msgs[i].msg_hdr.msg_control = cmsg[i].as_mut_ptr().cast();
+            msgs[i].msg_hdr.msg_controllen = CMSG_SPACE;
+        }
+        // SAFETY: every mmsghdr points at an iovec over a live buffer of the
+        // stated length and at a control buffer of CMSG_SPACE bytes; all
+        // outlive the call.
+        let r = unsafe {
+            libc::recvmmsg(self.fd.as_raw_fd(), msgs.as_mut_ptr(), n as u32, libc::MSG_DONTWAIT, std::ptr::null_mut())
+        };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::WouldBlock { Ok(0) } else { Err(e) };
+        }
+        let got = r as usize;
+        for i in 0..got {
+            bufs[i].len = (msgs[i].msg_len as usize).min(bufs[i].data.len());
+            bufs[i].vlan = None;
+            // SAFETY: the kernel filled msg_control/msg_controllen for this
+            // message; CMSG_FIRSTHDR/NXTHDR walk only within that buffer.
+            unsafe {
+                let hdr = &msgs[i].msg_hdr;
+                let mut c = libc::CMSG_FIRSTHDR(hdr);
+                while !c.is_null() {
+                    if (*c).cmsg_level == libc::SOL_PACKET && (*c).cmsg_type == libc::PACKET_AUXDATA {
+                        let aux = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::tpacket_auxdata>());
+                        if aux.tp_status & libc::TP_STATUS_VLAN_VALID != 0 {
+                            let tpid = if aux.tp_vlan_tpid == 0 { 0x8100 } else { aux.tp_vlan_tpid };
+                            bufs[i].vlan = Some((tpid, aux.tp_vlan_tci));
+                        }
+                    }
+                    c = libc::CMSG_NXTHDR(hdr, c);
+                }
+            }
+        }
+        Ok(got)
+    }
+
+    /// Sends frames (each including its virtio_net_hdr when `vnet_hdr` is
+    /// on) without blocking; returns how many the kernel took.
+    pub fn send_batch(&self, frames: &[&[u8]]) -> io::Result<usize> {
+        const MAX: usize = 64;
+        let mut sent = 0;
+        while sent < frames.len() {
+            let chunk = &frames[sent..frames.len().min(sent + MAX)];
+            // SAFETY: plain C structs; zero is a valid initial value.
+            let mut iov: [libc::iovec; MAX] = unsafe { zeroed() };
+            // SAFETY: as above.
+            let mut msgs: [libc::mmsghdr; MAX] = unsafe { zeroed() };
+            for (i, f) in chunk.iter().enumerate() {
+                iov[i].iov_base = f.as_ptr() as *mut libc::c_void;
+                iov[i].iov_len = f.len();
+                msgs[i].msg_hdr.msg_iov = &mut iov[i];
+                msgs[i].msg_hdr.msg_iovlen = 1;
+            }
+            // SAFETY: each message points at a live, immutable frame of the
+            // stated length; the kernel only reads them during the call.
+            let r = unsafe {
+                libc::sendmmsg(self.fd.as_raw_fd(), msgs.as_mut_ptr(), chunk.len() as u32, libc::MSG_DONTWAIT)
+            };
+            if r < 0 {
+                let e = io::Error::last_os_error();
+                return if e.kind() == io::ErrorKind::WouldBlock || sent > 0 { Ok(sent) } else { Err(e) };
+            }
+            sent += r as usize;
+            if (r as usize) < chunk.len() {
+                break;
+            }
+        }
+        Ok(sent)
+    }
+}
+
+impl AsFd for PacketSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
