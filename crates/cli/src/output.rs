@@ -71,7 +71,16 @@ pub fn applied(name: &str) -> Result<vnet_topo::state::Applied> {
     match vnet_topo::state::read_applied(name)? {
         Some(a) => Ok(a),
         None => {
-            let labs = vnet_topo::state::list_labs();
+            if vnet_topo::state::lab_dir(name).join("journal").exists() {
+                bail!(
+                    "lab {name} is not up: an earlier `vnet up` did not finish; \
+                     `vnet down {name}` removes what it left, `vnet up FILE` creates it again"
+                )
+            }
+            let labs: Vec<String> = vnet_topo::state::list_labs()
+                .into_iter()
+                .filter(|l| vnet_topo::state::lab_dir(l).join("lab.json").exists())
+                .collect();
             if labs.is_empty() {
                 bail!("lab {name} is not up (no labs are up)")
             }

@@ -171,8 +171,7 @@ fn dir_is_empty() -> bool {
 
 fn on_tmpfs() -> bool {
     const TMPFS_MAGIC: i64 = 0x0102_1994;
-    nix::sys::statfs::statfs(NETNS_RUN_DIR)
-        .is_ok_and(|s| s.filesystem_type().0 == TMPFS_MAGIC)
+    nix::sys::statfs::statfs(NETNS_RUN_DIR).is_ok_and(|s| s.filesystem_type().0 == TMPFS_MAGIC)
 }
 
 /// Creates one named namespace from the calling thread: the thread is left

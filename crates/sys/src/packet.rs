@@ -37,28 +37,21 @@ pub struct PacketOptions {
 
 impl Default for PacketOptions {
     fn default() -> Self {
-        PacketOptions { vnet_hdr: true, rcvbuf: 4 << 20, qdisc_bypass: true }
+        PacketOptions {
+            vnet_hdr: true,
+            rcvbuf: 4 << 20,
+            qdisc_bypass: true,
+        }
     }
 }
 
-/// One received frame's buffer and metadata.
-#[derive(Debug)]
-pub struct RecvBuf {
-    /// Capacity is fixed at creation; `len` bytes are valid.
-    pub data: Box<[u8]>,
+/// What `recv_batch` learned about one received frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecvMeta {
+    /// Bytes written into the buffer (vnet header included).
     pub len: usize,
     /// A VLAN tag the kernel stripped: (TPID, TCI).
     pub vlan: Option<(u16, u16)>,
-}
-
-impl RecvBuf {
-    pub fn new(capacity: usize) -> RecvBuf {
-        RecvBuf { data: vec![0; capacity].into_boxed_slice(), len: 0, vlan: None }
-    }
-
-    pub fn bytes(&self) -> &[u8] {
-        &self.data[..self.len]
-    }
 }
 
 #[derive(Debug)]
@@ -94,7 +87,11 @@ impl PacketSocket {
         let proto = (libc::ETH_P_ALL as u16).to_be();
         // SAFETY: plain socket(2); the result is checked and owned at once.
         let raw = unsafe {
-            libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, proto as i32)
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                proto as i32,
+            )
         };
         if raw < 0 {
             return Err(io::Error::last_os_error());
@@ -134,7 +131,11 @@ impl PacketSocket {
         if r < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(PacketSocket { fd, ifindex, vnet_hdr: opts.vnet_hdr })
+        Ok(PacketSocket {
+            fd,
+            ifindex,
+            vnet_hdr: opts.vnet_hdr,
+        })
     }
 
     pub fn ifindex(&self) -> u32 {
@@ -146,11 +147,11 @@ impl PacketSocket {
         self.vnet_hdr
     }
 
-    /// Receives up to `bufs.len()` frames without blocking; returns how many
-    /// (0 when nothing is waiting).
-    pub fn recv_batch(&self, bufs: &mut [RecvBuf]) -> io::Result<usize> {
+    /// Receives up to `bufs.len()` frames without blocking, one into each
+    /// buffer; fills `meta` and returns how many (0 when nothing is waiting).
+    pub fn recv_batch(&self, bufs: &mut [&mut [u8]], meta: &mut [RecvMeta]) -> io::Result<usize> {
         const MAX: usize = 64;
-        let n = bufs.len().min(MAX);
+        let n = bufs.len().min(meta.len()).min(MAX);
         // SAFETY: these are plain C structs; zero is a valid initial value.
         let mut iov: [libc::iovec; MAX] = unsafe { zeroed() };
         // SAFETY: as above.
@@ -158,8 +159,8 @@ impl PacketSocket {
         const CMSG_SPACE: usize = 64;
         let mut cmsg = [[0u64; CMSG_SPACE / 8]; MAX];
         for i in 0..n {
-            iov[i].iov_base = bufs[i].data.as_mut_ptr().cast();
-            iov[i].iov_len = bufs[i].data.len();
+            iov[i].iov_base = bufs[i].as_mut_ptr().cast();
+            iov[i].iov_len = bufs[i].len();
             msgs[i].msg_hdr.msg_iov = &mut iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
             msgs[i].msg_hdr.msg_control = cmsg[i].as_mut_ptr().cast();
@@ -169,27 +170,46 @@ impl PacketSocket {
         // stated length and at a control buffer of CMSG_SPACE bytes; all
         // outlive the call.
         let r = unsafe {
-            libc::recvmmsg(self.fd.as_raw_fd(), msgs.as_mut_ptr(), n as u32, libc::MSG_DONTWAIT, std::ptr::null_mut())
+            libc::recvmmsg(
+                self.fd.as_raw_fd(),
+                msgs.as_mut_ptr(),
+                n as u32,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
         };
         if r < 0 {
             let e = io::Error::last_os_error();
-            return if e.kind() == io::ErrorKind::WouldBlock { Ok(0) } else { Err(e) };
+            return if e.kind() == io::ErrorKind::WouldBlock {
+                Ok(0)
+            } else {
+                Err(e)
+            };
         }
         let got = r as usize;
         for i in 0..got {
-            bufs[i].len = (msgs[i].msg_len as usize).min(bufs[i].data.len());
-            bufs[i].vlan = None;
+            meta[i] = RecvMeta {
+                len: (msgs[i].msg_len as usize).min(bufs[i].len()),
+                vlan: None,
+            };
             // SAFETY: the kernel filled msg_control/msg_controllen for this
             // message; CMSG_FIRSTHDR/NXTHDR walk only within that buffer.
             unsafe {
                 let hdr = &msgs[i].msg_hdr;
                 let mut c = libc::CMSG_FIRSTHDR(hdr);
                 while !c.is_null() {
-                    if (*c).cmsg_level == libc::SOL_PACKET && (*c).cmsg_type == libc::PACKET_AUXDATA {
-                        let aux = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::tpacket_auxdata>());
+                    if (*c).cmsg_level == libc::SOL_PACKET && (*c).cmsg_type == libc::PACKET_AUXDATA
+                    {
+                        let aux = std::ptr::read_unaligned(
+                            libc::CMSG_DATA(c).cast::<libc::tpacket_auxdata>(),
+                        );
                         if aux.tp_status & libc::TP_STATUS_VLAN_VALID != 0 {
-                            let tpid = if aux.tp_vlan_tpid == 0 { 0x8100 } else { aux.tp_vlan_tpid };
-                            bufs[i].vlan = Some((tpid, aux.tp_vlan_tci));
+                            let tpid = if aux.tp_vlan_tpid == 0 {
+                                0x8100
+                            } else {
+                                aux.tp_vlan_tpid
+                            };
+                            meta[i].vlan = Some((tpid, aux.tp_vlan_tci));
                         }
                     }
                     c = libc::CMSG_NXTHDR(hdr, c);
@@ -219,11 +239,20 @@ impl PacketSocket {
             // SAFETY: each message points at a live, immutable frame of the
             // stated length; the kernel only reads them during the call.
             let r = unsafe {
-                libc::sendmmsg(self.fd.as_raw_fd(), msgs.as_mut_ptr(), chunk.len() as u32, libc::MSG_DONTWAIT)
+                libc::sendmmsg(
+                    self.fd.as_raw_fd(),
+                    msgs.as_mut_ptr(),
+                    chunk.len() as u32,
+                    libc::MSG_DONTWAIT,
+                )
             };
             if r < 0 {
                 let e = io::Error::last_os_error();
-                return if e.kind() == io::ErrorKind::WouldBlock || sent > 0 { Ok(sent) } else { Err(e) };
+                return if e.kind() == io::ErrorKind::WouldBlock || sent > 0 {
+                    Ok(sent)
+                } else {
+                    Err(e)
+                };
             }
             sent += r as usize;
             if (r as usize) < chunk.len() {

@@ -1,12 +1,16 @@
 //! Carrying out a plan against the kernel, transactionally.
 //!
 //! Order: (A) delete removed routes, addresses and links of surviving
-//! nodes; (B) create new namespaces (journaled first); (C) create links;
+//! nodes, and the namespaces of nodes that are replaced (same namespace
+//! name, another kind); (B) create new namespaces (journaled first); (C)
+//! create links;
 //! (D) bring interfaces up, add addresses and routes; (E) run `exec`
 //! commands of new nodes; (F) delete namespaces of removed nodes.
 //! Every change of A–E is recorded in an undo log; when any step fails,
 //! the log is replayed backwards so the lab is left as it was before this
-//! run. F comes last because a deleted namespace cannot be restored.
+//! run (a replaced node is rebuilt from the old lab, with its links,
+//! addresses and routes). F comes last because a deleted namespace cannot
+//! be restored.
 
 use std::collections::HashMap;
 use std::os::fd::AsFd;
@@ -77,6 +81,15 @@ enum Undo {
     },
     /// A link of the old lab was deleted: recreate it (with its addresses).
     RecreateOldLink(usize),
+    /// A route of a surviving node was deleted: add it back (at the end,
+    /// once interfaces and addresses are back).
+    AddRoute {
+        ns: String,
+        route: Route,
+    },
+    /// The namespace of an old node was deleted to make room for its
+    /// replacement: rebuild it (with its links) from the old lab.
+    RestoreNode(usize),
     AddAddr {
         ns: String,
         iface: String,
@@ -224,6 +237,7 @@ pub fn apply(
 impl Run<'_> {
     fn forward(&mut self, plan: &Plan) -> Result<(), ApplyError> {
         self.remove_stale(plan)?;
+        self.delete_replaced(plan)?;
         self.create_namespaces(plan)?;
         self.create_links(plan)?;
         self.configure(plan)?;
@@ -240,7 +254,13 @@ impl Run<'_> {
                 continue;
             };
             match self.k.netlink(&ns)?.route_del(&spec) {
-                Ok(()) => self.report.routes_deleted += 1,
+                Ok(()) => {
+                    self.undo.push(Undo::AddRoute {
+                        ns,
+                        route: rc.route.clone(),
+                    });
+                    self.report.routes_deleted += 1;
+                }
                 Err(e) if e.is_not_found() => {}
                 Err(e) => return Err(kernel(format!("node {}", rc.node))(e)),
             }
@@ -275,6 +295,49 @@ impl Run<'_> {
             }
             self.undo.push(Undo::RecreateOldLink(li));
             self.report.links_deleted += 1;
+        }
+        Ok(())
+    }
+
+    /// Old nodes whose namespace name a new node takes (a node whose kind
+    /// changed): indices into `old.nodes`.
+    fn replaced(&self, plan: &Plan) -> Vec<usize> {
+        let Some(old) = self.old else { return vec![] };
+        plan.removed_nodes
+            .iter()
+            .copied()
+            .filter(|&i| {
+                old.nodes[i].netns.as_ref().is_some_and(|ns| {
+                    plan.new_nodes
+                        .iter()
+                        .any(|&j| self.new.nodes[j].netns.as_ref() == Some(ns))
+                })
+            })
+            .collect()
+    }
+
+    /// End of phase A: delete the namespaces of replaced nodes, so their
+    /// replacements can be created under the same name.
+    fn delete_replaced(&mut self, plan: &Plan) -> Result<(), ApplyError> {
+        let Some(old) = self.old else { return Ok(()) };
+        for i in self.replaced(plan) {
+            let node = &old.nodes[i];
+            let ns = node.netns.clone().unwrap_or_default();
+            self.k.nl.remove(&ns);
+            self.k.ns.remove(&ns);
+            match Netns::delete(&ns) {
+                Ok(()) => {
+                    self.undo.push(Undo::RestoreNode(i));
+                    self.report.namespaces_deleted += 1;
+                }
+                Err(NetnsError::NotFound { .. }) => {}
+                Err(e) => {
+                    return Err(ApplyError::Netns {
+                        node: node.name.clone(),
+                        source: e,
+                    })
+                }
+            }
         }
         Ok(())
     }
@@ -426,7 +489,7 @@ impl Run<'_> {
                     }
                     Err(e) => {
                         first_err.get_or_insert(ApplyError::Kernel {
-                            context: format!("link {}", li + 1),
+                            context: format!("link {li}"),
                             source: e,
                         });
                     }
@@ -638,7 +701,9 @@ impl Run<'_> {
     /// Phase F.
     fn delete_removed_nodes(&mut self, plan: &Plan) {
         let Some(old) = self.old else { return };
-        for &i in &plan.removed_nodes {
+        // Replaced nodes are gone already; their name is the new node's now.
+        let replaced = self.replaced(plan);
+        for &i in plan.removed_nodes.iter().filter(|i| !replaced.contains(i)) {
             if let Some(ns) = &old.nodes[i].netns {
                 self.k.nl.remove(ns);
                 self.k.ns.remove(ns);
@@ -655,6 +720,8 @@ impl Run<'_> {
     fn rollback(&mut self, _plan: &Plan) -> Vec<String> {
         let mut failures = Vec::new();
         let mut restored_old_links = Vec::new();
+        let mut restored_nodes = Vec::new();
+        let mut routes = Vec::new();
         while let Some(u) = self.undo.pop() {
             let r: Result<(), String> = match &u {
                 Undo::DeleteNetns(ns) => {
@@ -691,14 +758,36 @@ impl Run<'_> {
                     restored_old_links.push(*li);
                     Ok(())
                 }
+                Undo::RestoreNode(i) => {
+                    restored_nodes.push(*i);
+                    Ok(())
+                }
+                Undo::AddRoute { ns, route } => {
+                    routes.push((ns.clone(), route.clone()));
+                    Ok(())
+                }
             };
             if let Err(e) = r {
                 failures.push(format!("undo {u:?}: {e}"));
             }
         }
         if let Some(old) = self.old {
-            if !restored_old_links.is_empty() {
-                failures.extend(self.restore_old(old, &restored_old_links));
+            if !restored_old_links.is_empty() || !restored_nodes.is_empty() {
+                failures.extend(self.restore_old(old, &restored_old_links, &restored_nodes));
+            }
+        }
+        // Deleted routes go back last: their interfaces and gateways are back.
+        for (ns, r) in routes.into_iter().rev() {
+            let added = route_spec(&mut self.k, &ns, &r).and_then(|spec| {
+                self.k
+                    .netlink(&ns)?
+                    .route_add(&spec)
+                    .map_err(kernel(format!("netns {ns}")))
+            });
+            match added {
+                Ok(()) => {}
+                Err(ApplyError::Kernel { source, .. }) if source.is_exists() => {}
+                Err(e) => failures.push(format!("restore route {} in {ns}: {e}", r.dst)),
             }
         }
         failures
@@ -721,11 +810,24 @@ impl Run<'_> {
         })
     }
 
-    /// Re-applies the old lab's deleted links (with their addresses), and
+    /// Re-creates the old lab's deleted nodes (`nodes`, indices into
+    /// `old.nodes`) and deleted links (with their addresses), then adds
     /// every route of the old lab (routes through them went with them).
-    fn restore_old(&mut self, old: &Lab, links: &[usize]) -> Vec<String> {
+    fn restore_old(&mut self, old: &Lab, links: &[usize], nodes: &[usize]) -> Vec<String> {
+        let mut links = links.to_vec();
+        // A re-created namespace needs all of its links again.
+        for (li, l) in old.links.iter().enumerate() {
+            let touches = std::iter::once(&l.a.node)
+                .chain(l.b.as_ref().map(|b| &b.node))
+                .chain(l.device_of.as_ref())
+                .any(|n| nodes.iter().any(|&i| old.nodes[i].name == *n));
+            if touches && !links.contains(&li) {
+                links.push(li);
+            }
+        }
         let mut plan = Plan {
-            new_links: links.to_vec(),
+            new_nodes: nodes.to_vec(),
+            new_links: links.clone(),
             ..Plan::default()
         };
         for n in &old.nodes {
@@ -749,8 +851,12 @@ impl Run<'_> {
             progress: self.progress,
         };
         let mut failures = Vec::new();
-        if let Err(e) = sub.create_links(&plan).and_then(|()| sub.configure(&plan)) {
-            failures.push(format!("restore deleted links: {e}"));
+        if let Err(e) = sub
+            .create_namespaces(&plan)
+            .and_then(|()| sub.create_links(&plan))
+            .and_then(|()| sub.configure(&plan))
+        {
+            failures.push(format!("restore deleted nodes and links: {e}"));
         }
         for n in &old.nodes {
             let Some(ns) = n.netns.as_deref() else {
@@ -769,6 +875,7 @@ impl Run<'_> {
                 }
             }
         }
+        self.k = std::mem::take(&mut sub.k);
         failures
     }
 }
@@ -786,11 +893,11 @@ fn setup_namespace(node: &Node, nl: &mut Netlink, ipv6: bool) -> Result<(), Appl
         set_sysctl("net/ipv4/ip_forward", "1").map_err(io)?;
         set_sysctl("net/ipv6/conf/all/forwarding", "1").map_err(io)?;
     }
+    if matches!(node.kind, NodeKind::Bridge | NodeKind::Switch) && !ipv6 {
+        // Ports come up at creation: keep them from sending NDP.
+        set_sysctl("net/ipv6/conf/default/addr_gen_mode", "1").map_err(io)?;
+    }
     if node.kind == NodeKind::Bridge {
-        if !ipv6 {
-            // Ports come up at creation: keep them from sending NDP.
-            set_sysctl("net/ipv6/conf/default/addr_gen_mode", "1").map_err(io)?;
-        }
         let dev = node.bridge_dev.clone().unwrap_or_else(|| node.name.clone());
         nl.create(&NewLink::bridge(dev, BridgeOptions::default()).up())
             .map_err(kernel(ctx()))?;
@@ -799,11 +906,15 @@ fn setup_namespace(node: &Node, nl: &mut Netlink, ipv6: bool) -> Result<(), Appl
 }
 
 /// For a veth link: (the end whose namespace creates it, the other end).
-/// A bridge end creates, so its port is enslaved and up at creation.
+/// A bridge (or switch) end creates, so a bridge port is enslaved and up
+/// at creation.
 fn veth_ends(lab: &Lab, li: usize) -> (&crate::lab::Endpoint, &crate::lab::Endpoint) {
     let link = &lab.links[li];
     let b = link.b.as_ref().expect("veth has two ends");
-    let is_bridge = |n: &str| lab.node(n).is_some_and(|n| n.kind == NodeKind::Bridge);
+    let is_bridge = |n: &str| {
+        lab.node(n)
+            .is_some_and(|n| matches!(n.kind, NodeKind::Bridge | NodeKind::Switch))
+    };
     if !is_bridge(&link.a.node) && is_bridge(&b.node) {
         (b, &link.a)
     } else {

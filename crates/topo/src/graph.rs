@@ -1,14 +1,16 @@
 //! Drawing a resolved lab: Graphviz DOT or Mermaid (`graph LR`) text.
 //!
-//! One graph node per lab node, shaped by kind; one edge per link, labelled
-//! with the interface names at both ends and each end's first address. An
-//! unlinked tap/tun node is drawn alone. Pure text generation: no I/O, and
+//! One graph node per lab node, shaped by kind (a switch is a 3-D box in DOT
+//! and a subroutine box in Mermaid); one edge per link, labelled with the
+//! interface names at both ends and each end's first address, and with the
+//! VLAN mode of its switch ports (`vlan 10`, `trunk 10,20`). An unlinked
+//! tap/tun node is drawn alone. Pure text generation: no I/O, and
 //! the same lab always renders to the same bytes.
 
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use crate::lab::{Endpoint, Lab, LinkKind, NodeKind};
+use crate::lab::{Endpoint, Lab, LinkKind, NodeKind, PortVlan};
 
 /// Output syntax of [`render`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +35,22 @@ struct Edge {
     to: usize,
     from_label: String,
     to_label: String,
+    /// The VLAN mode of the switch port(s) on the link; empty when none.
+    vlan: String,
+}
+
+/// A switch port's VLAN mode: `vlan 10`, `trunk 10,20`, `trunk 10,20 native 5`.
+fn vlan_text(vlan: &PortVlan) -> String {
+    match vlan {
+        PortVlan::Access(v) => format!("vlan {v}"),
+        PortVlan::Trunk { allowed, native } => {
+            let ids: Vec<String> = allowed.iter().map(u16::to_string).collect();
+            match native {
+                Some(n) => format!("trunk {} native {n}", ids.join(",")),
+                None => format!("trunk {}", ids.join(",")),
+            }
+        }
+    }
 }
 
 /// The edges of a lab, by node index. Tap/tun links run from the tap/tun
@@ -46,13 +64,22 @@ fn edges(lab: &Lab) -> Vec<Edge> {
         .map(|(i, n)| (n.name.as_str(), i))
         .collect();
     let index = |name: &str| by_name.get(name).copied();
-    let end_label = |ep: &Endpoint| {
-        let iface = index(&ep.node)
-            .and_then(|n| lab.nodes[n].interfaces.iter().find(|i| i.name == ep.iface));
-        match iface.and_then(|i| i.addresses.first()) {
-            Some(addr) => format!("{} {addr}", ep.iface),
-            None => ep.iface.clone(),
-        }
+    let iface = |ep: &Endpoint| {
+        index(&ep.node).and_then(|n| lab.nodes[n].interfaces.iter().find(|i| i.name == ep.iface))
+    };
+    let end_label = |ep: &Endpoint| match iface(ep).and_then(|i| i.addresses.first()) {
+        Some(addr) => format!("{} {addr}", ep.iface),
+        None => ep.iface.clone(),
+    };
+    // Both ends' VLAN modes, once when they agree (a trunk between switches).
+    let vlan_label = |a: &Endpoint, b: Option<&Endpoint>| {
+        let mut modes: Vec<String> = [Some(a), b]
+            .into_iter()
+            .flatten()
+            .filter_map(|ep| iface(ep)?.vlan.as_ref().map(vlan_text))
+            .collect();
+        modes.dedup();
+        modes.join(" / ")
     };
     let mut out = Vec::new();
     for link in &lab.links {
@@ -77,6 +104,7 @@ fn edges(lab: &Lab) -> Vec<Edge> {
                 to,
                 from_label,
                 to_label,
+                vlan: vlan_label(&link.a, link.b.as_ref()),
             });
         }
     }
@@ -90,6 +118,7 @@ fn kind_name(kind: NodeKind) -> &'static str {
         NodeKind::Bridge => "bridge",
         NodeKind::Tap => "tap",
         NodeKind::Tun => "tun",
+        NodeKind::Switch => "switch",
     }
 }
 
@@ -122,6 +151,7 @@ fn render_dot(lab: &Lab) -> String {
             NodeKind::Bridge => "hexagon",
             NodeKind::Tap => "component",
             NodeKind::Tun => "cds",
+            NodeKind::Switch => "box3d",
         };
         let label = format!("{}\n{}", node.name, kind_name(node.kind));
         let _ = writeln!(
@@ -132,9 +162,14 @@ fn render_dot(lab: &Lab) -> String {
         );
     }
     for e in edges(lab) {
+        let vlan = if e.vlan.is_empty() {
+            String::new()
+        } else {
+            format!(", label={}", dot_quote(&e.vlan))
+        };
         let _ = writeln!(
             out,
-            "  {} -- {} [taillabel={}, headlabel={}];",
+            "  {} -- {} [taillabel={}, headlabel={}{vlan}];",
             dot_quote(&lab.nodes[e.from].name),
             dot_quote(&lab.nodes[e.to].name),
             dot_quote(&e.from_label),
@@ -174,15 +209,19 @@ fn render_mermaid(lab: &Lab) -> String {
             NodeKind::Bridge => format!("{{{{\"{label}\"}}}}"),
             NodeKind::Tap => format!("[/\"{label}\"/]"),
             NodeKind::Tun => format!("[\\\"{label}\"\\]"),
+            NodeKind::Switch => format!("[[\"{label}\"]]"),
         };
         let _ = writeln!(out, "  n{i}{shape}");
     }
     for e in edges(lab) {
-        let label = match (e.from_label.is_empty(), e.to_label.is_empty()) {
+        let mut label = match (e.from_label.is_empty(), e.to_label.is_empty()) {
             (true, _) => e.to_label,
             (_, true) => e.from_label,
             _ => format!("{} — {}", e.from_label, e.to_label),
         };
+        if !e.vlan.is_empty() {
+            let _ = write!(label, " ({})", e.vlan);
+        }
         let _ = writeln!(
             out,
             "  n{} ---|\"{}\"| n{}",

@@ -37,6 +37,9 @@ pub enum NodeKind {
     Tap,
     /// A TUN device (layer 3), for userspace programs.
     Tun,
+    /// A vnet userspace switch in its own lab-owned namespace; its ports
+    /// are veth ends there, served by the lab's switch daemon.
+    Switch,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +65,9 @@ pub struct Node {
     /// Owner uid/gid for tap/tun devices.
     pub owner: Option<u32>,
     pub group: Option<u32>,
+    /// For switch nodes: flows in ovs-ofctl syntax, installed at start.
+    #[serde(default)]
+    pub flows: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +80,23 @@ pub struct Interface {
     pub addresses: Vec<IpNet>,
     pub mtu: Option<u32>,
     pub mac: Option<[u8; 6]>,
+    /// For switch ports: the port's VLAN mode (`None` = VLAN-unaware).
+    #[serde(default)]
+    pub vlan: Option<PortVlan>,
+}
+
+/// VLAN mode of a switch port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PortVlan {
+    /// Untagged traffic belongs to this VLAN; tagged frames are dropped.
+    Access(u16),
+    /// Tagged traffic of these VLANs; untagged traffic belongs to `native`
+    /// when given (and leaves untagged), and is dropped otherwise.
+    Trunk {
+        allowed: Vec<u16>,
+        native: Option<u16>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

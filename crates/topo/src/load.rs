@@ -1,12 +1,13 @@
 //! Loading a lab file: YAML text in, a fully resolved [`Lab`] out.
 //!
 //! The pipeline is parse (`model`: serde types with source locations) →
-//! nodes, links and interface names (`resolve`, with the rules in `names`) →
-//! L2 segments and addresses (`addressing`) → default and static routes
-//! (`routes`). Each stage stops at the first problem and reports it as a
-//! [`LabError`] located at the offending value (`FILE:LINE:COLUMN`), so a bad
-//! file never produces a partial lab. This module does no I/O beyond reading
-//! the file in [`load_file`]; it never touches the kernel.
+//! nodes, links, interface names and switch port VLANs (`resolve`, with the
+//! rules in `names`) → L2 segments (per VLAN on switches) and addresses
+//! (`addressing`) → default and static routes (`routes`). Each stage stops
+//! at the first problem and reports it as a [`LabError`] located at the
+//! offending value (`FILE:LINE:COLUMN`), so a bad file never produces a
+//! partial lab. This module does no I/O beyond reading the file in
+//! [`load_file`]; it never touches the kernel.
 //!
 //! The file format is documented in `docs/lab-format.md`.
 
@@ -139,6 +140,8 @@ fn yaml_error(text: &str, err: &serde_saphyr::Error) -> Located {
                 "expected string scalar" => "expected a string",
                 "invalid u8" => "expected a whole number from 0 to 255",
                 "invalid u32" => "expected a whole number from 0 to 4294967295",
+                // Only VLAN IDs are read as i64 (so that range errors are ours).
+                "invalid i64" => "expected a VLAN ID, a whole number from 1 to 4094",
                 other => other,
             };
             match key_before(text, loc) {

@@ -254,6 +254,7 @@ mod tests {
             exec: vec![],
             owner: None,
             group: None,
+            flows: vec![],
         }
     }
 
@@ -264,6 +265,7 @@ mod tests {
             addresses: vec![addr.parse().unwrap()],
             mtu: None,
             mac: None,
+            vlan: None,
         }
     }
 

@@ -119,33 +119,48 @@ impl LabState {
             STATE_ROOT,
             std::os::unix::fs::PermissionsExt::from_mode(0o700),
         );
-        fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let lock_path = dir.join("lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io("open", &lock_path))?;
-        let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(l) => l,
-            Err((file, nix::Error::EWOULDBLOCK)) => {
-                if !wait {
-                    return Err(StateError::Busy {
-                        lab: lab.to_string(),
-                    });
+        let mut on_wait = Some(on_wait);
+        loop {
+            fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+            let file = match OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+            {
+                Ok(f) => f,
+                // The directory was just removed by a finishing `down`.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io("open", &lock_path)(e)),
+            };
+            let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(l) => l,
+                Err((file, nix::Error::EWOULDBLOCK)) => {
+                    if !wait {
+                        return Err(StateError::Busy {
+                            lab: lab.to_string(),
+                        });
+                    }
+                    if let Some(f) = on_wait.take() {
+                        f();
+                    }
+                    Flock::lock(file, FlockArg::LockExclusive)
+                        .map_err(|(_, e)| io("lock", &lock_path)(e.into()))?
                 }
-                on_wait();
-                Flock::lock(file, FlockArg::LockExclusive)
-                    .map_err(|(_, e)| io("lock", &lock_path)(e.into()))?
+                Err((_, e)) => return Err(io("lock", &lock_path)(e.into())),
+            };
+            // While we waited, the holder may have removed the lab (`down`,
+            // or a failed first `up`): then our lock is on a deleted file
+            // and the next process would lock a new one. Start over.
+            if same_file(&lock, &lock_path) {
+                return Ok(LabState {
+                    lab: lab.to_string(),
+                    dir,
+                    _lock: lock,
+                });
             }
-            Err((_, e)) => return Err(io("lock", &lock_path)(e.into())),
-        };
-        Ok(LabState {
-            lab: lab.to_string(),
-            dir,
-            _lock: lock,
-        })
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -254,11 +269,24 @@ impl LabState {
         for f in ["lab.json", "journal", "lab.json.tmp", "journal.tmp", "lock"] {
             let _ = fs::remove_file(self.dir.join(f));
         }
-        fs::remove_dir(&self.dir).map_err(|source| StateError::Io {
-            lab: self.lab.clone(),
-            op: "remove",
-            path: self.dir.clone(),
-            source,
-        })
+        match fs::remove_dir(&self.dir) {
+            // Another vnet has started on this lab since the lock file went.
+            Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => Ok(()),
+            r => r.map_err(|source| StateError::Io {
+                lab: self.lab.clone(),
+                op: "remove",
+                path: self.dir.clone(),
+                source,
+            }),
+        }
+    }
+}
+
+/// Whether the open `file` is the file at `path` (same device and inode).
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }

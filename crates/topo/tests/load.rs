@@ -169,7 +169,26 @@ fn demo_resolves() {
 
 #[test]
 fn every_example_loads() {
-    for name in ["demo.yaml", "routed.yaml", "tap.yaml"] {
+    let dir = example("");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    for known in [
+        "demo.yaml",
+        "routed.yaml",
+        "tap.yaml",
+        "switch.yaml",
+        "switch-flows.yaml",
+    ] {
+        assert!(
+            names.iter().any(|n| n == known),
+            "{known} missing: {names:?}"
+        );
+    }
+    for name in &names {
         load_file(&example(name)).unwrap_or_else(|e| panic!("{e}"));
     }
 }

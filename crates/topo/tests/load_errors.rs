@@ -190,20 +190,21 @@ fn tun_on_a_bridge() {
 }
 
 #[test]
-fn switch_kind_is_not_supported_yet() {
-    let e = err(&["name: t", "nodes:", "  sw1:", "    kind: switch"]);
-    assert_err(
-        &e,
-        4,
-        11,
-        "node sw1: kind `switch` (the userspace switch) is not supported yet",
-    );
+fn switch_kind_is_accepted() {
+    // Once reserved and refused; now a node kind like the others.
+    let lab = load_str("name: t\nnodes:\n  sw1:\n    kind: switch\n", "lab.yaml").unwrap();
+    assert_eq!(lab.nodes[0].kind, vnet_topo::lab::NodeKind::Switch);
 }
 
 #[test]
 fn unknown_kind() {
     let e = err(&["name: t", "nodes: { x: { kind: hub } }"]);
-    assert_err(&e, 2, 21, "unknown kind `hub`");
+    assert_err(
+        &e,
+        2,
+        21,
+        "unknown kind `hub` (expected host, router, bridge, switch, tap or tun)",
+    );
 }
 
 #[test]
@@ -421,7 +422,7 @@ fn node_options_in_the_wrong_place() {
         &e,
         3,
         26,
-        "node `t1`: `exec` applies only to host, router and bridge nodes",
+        "node `t1`: `exec` applies only to host, router, bridge and switch nodes",
     );
 }
 

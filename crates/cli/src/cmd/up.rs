@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use vnet_sys::netns::NetnsError;
+use vnet_sys::Netns;
 use vnet_topo::apply::{apply, ApplyReport};
 use vnet_topo::load::load_file;
 use vnet_topo::plan::plan;
@@ -51,6 +53,35 @@ fn name_location(text: &str) -> (usize, usize) {
     (1, 1)
 }
 
+/// Deletes namespaces journaled by an earlier `up` that was killed before it
+/// finished (they are not part of the lab as last applied), so this run
+/// starts from the lab's real state.
+fn remove_leftovers(state: &LabState, lab: &str, old_ns: &[String]) -> Result<()> {
+    let leftovers: Vec<String> = state
+        .journaled_namespaces()?
+        .into_iter()
+        .filter(|n| !old_ns.contains(n))
+        .collect();
+    if leftovers.is_empty() {
+        return Ok(());
+    }
+    let mut removed = 0;
+    for ns in &leftovers {
+        match Netns::delete(ns) {
+            Ok(()) => removed += 1,
+            Err(NetnsError::NotFound { .. }) => {}
+            Err(e) => bail!("lab {lab}: removing what an unfinished `vnet up` left: {e}"),
+        }
+    }
+    if removed > 0 {
+        eprintln!(
+            "vnet: lab {lab}: removed {removed} namespace(s) left by an unfinished `vnet up`"
+        );
+    }
+    state.compact_journal(old_ns)?;
+    Ok(())
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let lab = load_file(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -91,7 +122,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
         }
     }
+    let old_ns: Vec<String> = old
+        .iter()
+        .flat_map(|o| o.lab.nodes.iter().filter_map(|n| n.netns.clone()))
+        .collect();
+    remove_leftovers(&state, &lab.name, &old_ns)?;
     let p = plan(old.as_ref().map(|a| &a.lab), &lab);
+    // Namespaces this run will create that exist already: not the lab's, so
+    // they must stay out of its journal when the run fails.
+    let new_ns: Vec<String> = p
+        .new_nodes
+        .iter()
+        .filter_map(|&i| lab.nodes[i].netns.clone())
+        .collect();
+    let foreign: Vec<&String> = new_ns
+        .iter()
+        .filter(|n| !old_ns.contains(n) && Netns::exists(n))
+        .collect();
     let progress = Progress::new(p.operations(), 50);
     let update = |phase: &str, done: usize, total: usize| progress.update(phase, done, total);
     let result = apply(old.as_ref().map(|a| &a.lab), &lab, &p, &state, &update);
@@ -99,12 +146,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let report = match result {
         Ok(r) => r,
         Err(e) => {
-            if old.is_none() {
+            // The journal keeps the lab's namespaces, and any of this run's
+            // that rollback could not delete (so `down` still finds them).
+            let mut keep = old_ns.clone();
+            for n in &new_ns {
+                if !keep.contains(n) && !foreign.contains(&n) && Netns::exists(n) {
+                    keep.push(n.clone());
+                }
+            }
+            if old.is_none() && keep.is_empty() {
                 let _ = state.remove();
-            } else if let Some(o) = &old {
-                let names: Vec<String> =
-                    o.lab.nodes.iter().filter_map(|n| n.netns.clone()).collect();
-                let _ = state.compact_journal(&names);
+            } else {
+                let _ = state.compact_journal(&keep);
             }
             return Err(anyhow::Error::new(e)).with_context(|| {
                 format!(

@@ -1,20 +1,29 @@
 //! L2 segments and addresses.
 //!
-//! A segment is a broadcast domain: a bridge (together with every bridge
-//! veth-linked to it) and all host/router interfaces attached to it, or a
-//! veth between two non-bridge nodes (point-to-point). A tap/tun device on a
+//! A segment is a broadcast domain: a LAN, or a veth between two nodes that
+//! are neither bridges nor switches (point-to-point). A tap/tun device on a
 //! host or router with explicit addresses is a stub segment of its own; it
 //! gets no automatic address but its subnet is routed to.
 //!
+//! LANs are built from *domains*: a bridge is one domain; a switch is one
+//! domain per VLAN its ports use plus one for its VLAN-unaware ports (the
+//! "untagged" domain). Links join domains: bridge–bridge; bridge–switch (the
+//! bridge and the domain of the switch port's untagged traffic); switch–switch
+//! (the domains of the untagged traffic at the two ends, and every VLAN both
+//! ends of a trunk allow). A LAN is a set of joined domains with the host and
+//! router interfaces attached to them; it is named after its least domain
+//! (first node in file order; untagged before VLANs, VLANs by number).
+//!
 //! Per address family, a segment's subnet is the network of the first
-//! explicit address on it, or else the next free block of the pool (bridged
-//! segments first, `ipv4_prefix` long; then point-to-point links, /30; IPv6
-//! always /64). Pool blocks never overlap an explicit address; explicit
-//! addresses on different segments must not overlap each other. Interfaces
-//! without an explicit address of the family then get the lowest free host
-//! address of their segment's subnet: routers first, in node order, then hosts.
+//! explicit address on it, or else the next free block of the pool (LANs
+//! first, `ipv4_prefix` long, in the order of their least domains; then
+//! point-to-point links, /30; IPv6 always /64). Pool blocks never overlap an
+//! explicit address; explicit addresses on different segments must not
+//! overlap each other. Interfaces without an explicit address of the family
+//! then get the lowest free host address of their segment's subnet: routers
+//! first, in node order, then hosts.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
@@ -24,7 +33,7 @@ use serde_saphyr::{Location, Spanned};
 use super::model::RawAddressing;
 use super::resolve::{Draft, IfaceRef, LinkEnds};
 use super::{fail, Located};
-use crate::lab::NodeKind;
+use crate::lab::{NodeKind, PortVlan};
 
 const DEFAULT_V4_POOL: &str = "10.100.0.0/16";
 const DEFAULT_V4_PREFIX: u8 = 24;
@@ -140,9 +149,11 @@ fn parse_pool(s: &Spanned<String>) -> Result<IpNet, Located> {
 /// What makes a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum SegmentKind {
-    /// Bridge(s); `bridge` is the first bridge node of the group in file order.
-    Bridged { bridge: usize },
-    /// A veth between two non-bridge nodes.
+    /// Bridges and/or switch VLANs; named after its least domain: the node
+    /// `device` (a bridge or a switch) and, for a switch, the VLAN (`None`
+    /// for the switch's untagged domain).
+    Lan { device: usize, vlan: Option<u16> },
+    /// A veth between two nodes that are neither bridges nor switches.
     P2p { link: usize },
     /// A tap/tun device with explicit addresses on a host or router.
     Stub { link: usize },
@@ -175,30 +186,83 @@ pub(super) fn assign(draft: &mut Draft, pools: &Pools) -> Result<Segments, Locat
     Ok(segs)
 }
 
-fn build_segments(draft: &Draft) -> Segments {
-    let nodes = &draft.lab.nodes;
-    let kind = |r: &IfaceRef| nodes[r.node].kind;
-    let mut parent: Vec<usize> = (0..nodes.len()).collect();
-    fn find(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
+/// The untagged domain of a switch or bridge (VLAN 0 in the domain key).
+const UNTAGGED: u16 = 0;
+
+/// Layer-2 domains, `(node, vlan)`, joined by union-find.
+#[derive(Default)]
+struct Domains {
+    key: Vec<(usize, u16)>,
+    parent: Vec<usize>,
+    ids: HashMap<(usize, u16), usize>,
+}
+
+impl Domains {
+    fn id(&mut self, key: (usize, u16)) -> usize {
+        *self.ids.entry(key).or_insert_with(|| {
+            self.key.push(key);
+            self.parent.push(self.parent.len());
+            self.parent.len() - 1
+        })
+    }
+
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.parent[x] != x {
+            self.parent[x] = self.parent[self.parent[x]];
+            x = self.parent[x];
         }
         x
     }
-    let mut attached: Vec<(usize, IfaceRef)> = Vec::new();
+
+    fn join(&mut self, a: (usize, u16), b: (usize, u16)) {
+        let (a, b) = (self.id(a), self.id(b));
+        let (ra, rb) = (self.find(a), self.find(b));
+        self.parent[ra.max(rb)] = ra.min(rb);
+    }
+}
+
+/// The VLAN that untagged frames arriving at a port belong to: a bridge's
+/// domain, or a switch port's access or native VLAN (the untagged domain for
+/// a VLAN-unaware port). `None`: the port drops untagged frames (a trunk
+/// without `native`).
+fn untagged_vlan(kind: NodeKind, vlan: Option<&PortVlan>) -> Option<u16> {
+    match (kind, vlan) {
+        (NodeKind::Switch, Some(PortVlan::Access(v))) => Some(*v),
+        (NodeKind::Switch, Some(PortVlan::Trunk { native, .. })) => *native,
+        _ => Some(UNTAGGED),
+    }
+}
+
+fn build_segments(draft: &Draft) -> Segments {
+    let nodes = &draft.lab.nodes;
+    let kind = |r: &IfaceRef| nodes[r.node].kind;
+    let is_l2 = |r: &IfaceRef| matches!(kind(r), NodeKind::Bridge | NodeKind::Switch);
+    let port_vlan = |r: &IfaceRef| nodes[r.node].interfaces[r.iface].vlan.as_ref();
+    let untagged = |r: &IfaceRef| untagged_vlan(kind(r), port_vlan(r)).map(|v| (r.node, v));
+    let mut domains = Domains::default();
+    let mut attached: Vec<((usize, u16), IfaceRef)> = Vec::new();
     let mut p2p = Vec::new();
     let mut stubs = Vec::new();
     for (link, ends) in draft.ends.iter().enumerate() {
         match *ends {
-            LinkEnds::Veth([a, b]) => match (kind(&a), kind(&b)) {
-                (NodeKind::Bridge, NodeKind::Bridge) => {
-                    let (ra, rb) = (find(&mut parent, a.node), find(&mut parent, b.node));
-                    parent[ra.max(rb)] = ra.min(rb);
+            LinkEnds::Veth([a, b]) => match (is_l2(&a), is_l2(&b)) {
+                (true, true) => {
+                    if let (Some(da), Some(db)) = (untagged(&a), untagged(&b)) {
+                        domains.join(da, db);
+                    }
+                    if let (
+                        Some(PortVlan::Trunk { allowed: va, .. }),
+                        Some(PortVlan::Trunk { allowed: vb, .. }),
+                    ) = (port_vlan(&a), port_vlan(&b))
+                    {
+                        for v in va.iter().filter(|v| vb.contains(v)) {
+                            domains.join((a.node, *v), (b.node, *v));
+                        }
+                    }
                 }
-                (NodeKind::Bridge, _) => attached.push((a.node, b)),
-                (_, NodeKind::Bridge) => attached.push((b.node, a)),
-                _ => p2p.push(Segment {
+                (true, false) => attached.extend(untagged(&a).map(|d| (d, b))),
+                (false, true) => attached.extend(untagged(&b).map(|d| (d, a))),
+                (false, false) => p2p.push(Segment {
                     kind: SegmentKind::P2p { link },
                     members: vec![a, b],
                     v4: None,
@@ -206,7 +270,7 @@ fn build_segments(draft: &Draft) -> Segments {
                 }),
             },
             LinkEnds::Device(dev) => {
-                if kind(&dev) != NodeKind::Bridge
+                if matches!(kind(&dev), NodeKind::Host | NodeKind::Router)
                     && !draft.meta[dev.node][dev.iface].explicit.is_empty()
                 {
                     stubs.push(Segment {
@@ -219,28 +283,40 @@ fn build_segments(draft: &Draft) -> Segments {
             }
         }
     }
-    // Bridged segments, ordered by their first bridge in node order.
-    let mut by_root: Vec<Vec<IfaceRef>> = vec![Vec::new(); nodes.len()];
-    for (bridge, iface) in attached {
-        let root = find(&mut parent, bridge);
-        by_root[root].push(iface);
+    // LANs: the attached interfaces grouped by joined domains, ordered by
+    // each group's least domain.
+    let mut by_root: HashMap<usize, Vec<IfaceRef>> = HashMap::new();
+    for (domain, iface) in attached {
+        let id = domains.id(domain);
+        let root = domains.find(id);
+        by_root.entry(root).or_default().push(iface);
     }
-    let mut list = Vec::new();
-    for (n, node) in nodes.iter().enumerate() {
-        if node.kind != NodeKind::Bridge {
-            continue;
-        }
-        let root = find(&mut parent, n);
-        let members = std::mem::take(&mut by_root[root]);
-        if !members.is_empty() {
-            list.push(Segment {
-                kind: SegmentKind::Bridged { bridge: n },
-                members,
-                v4: None,
-                v6: None,
-            });
-        }
+    let mut least: HashMap<usize, (usize, u16)> = HashMap::new();
+    for id in 0..domains.key.len() {
+        let root = domains.find(id);
+        let key = domains.key[id];
+        least
+            .entry(root)
+            .and_modify(|k| *k = (*k).min(key))
+            .or_insert(key);
     }
+    let mut lans: Vec<((usize, u16), Vec<IfaceRef>)> = by_root
+        .into_iter()
+        .map(|(root, members)| (least[&root], members))
+        .collect();
+    lans.sort_by_key(|(key, _)| *key);
+    let mut list: Vec<Segment> = lans
+        .into_iter()
+        .map(|((device, vlan), members)| Segment {
+            kind: SegmentKind::Lan {
+                device,
+                vlan: (vlan != UNTAGGED).then_some(vlan),
+            },
+            members,
+            v4: None,
+            v6: None,
+        })
+        .collect();
     list.extend(p2p);
     list.extend(stubs);
     let mut seg_of: Vec<Vec<Option<usize>>> = nodes
@@ -397,7 +473,7 @@ fn allocate(
         } else if pool.is_some() && !matches!(seg.kind, SegmentKind::Stub { .. }) {
             let prefix = match (fam, seg.kind) {
                 (Family::V6, _) => V6_PREFIX,
-                (Family::V4, SegmentKind::Bridged { .. }) => pools.v4_prefix,
+                (Family::V4, SegmentKind::Lan { .. }) => pools.v4_prefix,
                 (Family::V4, _) => P2P_V4_PREFIX,
             };
             wanted.push((s, prefix));
@@ -459,10 +535,9 @@ fn allocate(
             }
             if next > last || next < first {
                 let (at, what) = match seg.kind {
-                    SegmentKind::Bridged { bridge } => (
-                        draft.node_at[bridge],
-                        format!("the segment of bridge `{}`", draft.lab.nodes[bridge].name),
-                    ),
+                    SegmentKind::Lan { device, vlan } => {
+                        (draft.node_at[device], lan_name(draft, device, vlan))
+                    }
                     SegmentKind::P2p { link } | SegmentKind::Stub { link } => {
                         (draft.link_at[link], format!("link {link}"))
                     }
@@ -474,7 +549,7 @@ fn allocate(
                 } else {
                     "use fewer interfaces"
                 };
-                let at = if matches!(seg.kind, SegmentKind::Bridged { .. })
+                let at = if matches!(seg.kind, SegmentKind::Lan { .. })
                     && pools.prefix_at != Location::UNKNOWN
                     && fam == Family::V4
                     && !claims.iter().any(|c| c.seg == s)
@@ -499,6 +574,16 @@ fn allocate(
         }
     }
     Ok(())
+}
+
+/// How errors name a LAN: after its least domain.
+fn lan_name(draft: &Draft, device: usize, vlan: Option<u16>) -> String {
+    let node = &draft.lab.nodes[device];
+    match (node.kind, vlan) {
+        (NodeKind::Switch, Some(v)) => format!("VLAN {v} of switch `{}`", node.name),
+        (NodeKind::Switch, None) => format!("the untagged segment of switch `{}`", node.name),
+        _ => format!("the segment of bridge `{}`", node.name),
+    }
 }
 
 /// The host addresses of a subnet (no network or broadcast address for IPv4

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -50,6 +50,8 @@ pub(super) struct RawNode {
     pub owner: Option<Spanned<u32>>,
     #[serde(default)]
     pub group: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub flows: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// One entry of a node's `routes:`.
@@ -72,6 +74,59 @@ pub(super) struct RawLink {
     pub endpoints: Spanned<Vec<Spanned<RawEndpoint>>>,
     #[serde(default)]
     pub mtu: Option<Spanned<u32>>,
+    /// VLAN options for the switch end(s) of the link (see [`RawVlan`]).
+    #[serde(default)]
+    pub vlan: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub trunk: Option<Spanned<Vec<Spanned<i64>>>>,
+    #[serde(default)]
+    pub native: Option<Spanned<i64>>,
+}
+
+/// `vlan`, `trunk` and `native`: a switch port's VLAN mode, on a link (for
+/// its switch ends) or on one endpoint. VLAN numbers are read as `i64` so
+/// that an out-of-range number gets a located range error, not a type error.
+#[derive(Debug, Default)]
+pub(super) struct RawVlan {
+    pub vlan: Option<Spanned<i64>>,
+    pub trunk: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub native: Option<Spanned<i64>>,
+}
+
+impl RawVlan {
+    /// The first VLAN option written (in file order): its key and place.
+    pub fn first(&self) -> Option<(&'static str, Location)> {
+        [
+            self.vlan.as_ref().map(|v| ("vlan", v.referenced)),
+            self.trunk.as_ref().map(|t| ("trunk", t.referenced)),
+            self.native.as_ref().map(|n| ("native", n.referenced)),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(_, l)| (l.line(), l.column()))
+    }
+}
+
+impl RawLink {
+    /// Take the link-level VLAN options out.
+    pub fn take_vlan(&mut self) -> RawVlan {
+        RawVlan {
+            vlan: self.vlan.take(),
+            trunk: self.trunk.take(),
+            native: self.native.take(),
+        }
+    }
+}
+
+impl RawEndpointMap {
+    /// Take this end's VLAN options out.
+    pub fn take_vlan(&mut self) -> RawVlan {
+        RawVlan {
+            vlan: self.vlan.take(),
+            trunk: self.trunk.take(),
+            native: self.native.take(),
+        }
+    }
 }
 
 /// A link end: `node`, `node:iface`, or a mapping with options.
@@ -92,6 +147,13 @@ pub(super) struct RawEndpointMap {
     pub addresses: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub mac: Option<Spanned<String>>,
+    /// VLAN options for this end, which must be a switch port.
+    #[serde(default)]
+    pub vlan: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub trunk: Option<Spanned<Vec<Spanned<i64>>>>,
+    #[serde(default)]
+    pub native: Option<Spanned<i64>>,
 }
 
 impl<'de> Deserialize<'de> for RawEndpoint {
@@ -102,7 +164,7 @@ impl<'de> Deserialize<'de> for RawEndpoint {
             type Value = RawEndpoint;
 
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("`node`, `node:iface` or a mapping {node, iface, addresses, mac}")
+                f.write_str("`node`, `node:iface` or a mapping {node, iface, addresses, mac, vlan, trunk, native}")
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawEndpoint, E> {

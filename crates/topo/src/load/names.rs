@@ -1,6 +1,6 @@
 //! Name and value rules: lab and node names, kernel interface names, node
-//! kinds and MAC addresses. Pure checks that say what is wrong; callers add
-//! the location and the thing being named.
+//! kinds, MAC addresses and VLAN numbers. Pure checks that say what is
+//! wrong; callers add the location and the thing being named.
 
 use serde_saphyr::Spanned;
 
@@ -59,18 +59,13 @@ pub(super) fn parse_kind(node: &str, kind: &Spanned<String>) -> Result<NodeKind,
         "bridge" => NodeKind::Bridge,
         "tap" => NodeKind::Tap,
         "tun" => NodeKind::Tun,
-        "switch" => {
-            return fail(
-                kind.referenced,
-                format!("node {node}: kind `switch` (the userspace switch) is not supported yet"),
-            )
-        }
+        "switch" => NodeKind::Switch,
         other => {
             return fail(
                 kind.referenced,
                 format!(
-                    "node {node}: unknown kind `{other}` (expected host, router, bridge, tap or \
-                     tun)"
+                    "node {node}: unknown kind `{other}` (expected host, router, bridge, switch, \
+                     tap or tun)"
                 ),
             )
         }
@@ -102,5 +97,22 @@ pub(super) fn kind_word(kind: NodeKind) -> &'static str {
         NodeKind::Bridge => "bridge",
         NodeKind::Tap => "tap",
         NodeKind::Tun => "tun",
+        NodeKind::Switch => "switch",
+    }
+}
+
+/// Lowest and highest usable VLAN ID (0 means "no VLAN" in a tag and 4095
+/// is reserved).
+const VID_MIN: i64 = 1;
+const VID_MAX: i64 = 4094;
+
+/// A VLAN ID: 1 to 4094.
+pub(super) fn parse_vid(v: i64) -> Result<u16, String> {
+    if (VID_MIN..=VID_MAX).contains(&v) {
+        Ok(v as u16)
+    } else {
+        Err(format!(
+            "VLAN {v} is out of range: VLAN IDs are {VID_MIN} to {VID_MAX}"
+        ))
     }
 }

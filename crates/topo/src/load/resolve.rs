@@ -1,7 +1,8 @@
 //! Names, nodes and links: checks every node and link of the file, picks the
-//! interface names that were left out, and lays out the lab's links and
-//! interfaces. Addresses and routes come later (`addressing`, `routes`); this
-//! stage only parses the explicit addresses so they can be checked in place.
+//! interface names that were left out, settles the VLAN mode of every switch
+//! port, and lays out the lab's links and interfaces. Addresses and routes
+//! come later (`addressing`, `routes`); this stage only parses the explicit
+//! addresses so they can be checked in place.
 //!
 //! Interface names are settled in two passes: the first reserves every name
 //! written in the file (and every tap/tun device name), so an automatic name
@@ -13,10 +14,12 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use serde_saphyr::{Location, Spanned};
 
-use super::model::{RawEndpoint, RawLab, RawLink, RawNode, RawRoute};
-use super::names::{check_ifname, check_name, kind_word, parse_kind, parse_mac};
+use super::model::{RawEndpoint, RawLab, RawLink, RawNode, RawRoute, RawVlan};
+use super::names::{check_ifname, check_name, kind_word, parse_kind, parse_mac, parse_vid};
 use super::{fail, Located};
-use crate::lab::{self, Endpoint, Interface, Lab, Link, LinkKind, Node, NodeKind, IFNAME_MAX};
+use crate::lab::{
+    self, Endpoint, Interface, Lab, Link, LinkKind, Node, NodeKind, PortVlan, IFNAME_MAX,
+};
 
 /// MTU range the kernel accepts for veth and tap devices.
 const MTU_MIN: u32 = 68;
@@ -69,6 +72,8 @@ struct End {
     iface: Option<String>,
     addresses: Vec<(IpNet, Location)>,
     mac: Option<[u8; 6]>,
+    /// The VLAN mode of a switch port (from the link or the endpoint).
+    vlan: Option<PortVlan>,
     at: Location,
 }
 
@@ -175,9 +180,19 @@ fn nodes(
         if let (Some(exec), true) = (&body.exec, l2_device) {
             return fail(
                 exec.referenced,
-                format!("node `{n}`: `exec` applies only to host, router and bridge nodes"),
+                format!("node `{n}`: `exec` applies only to host, router, bridge and switch nodes"),
             );
         }
+        let flows = match body.flows {
+            Some(f) if kind != NodeKind::Switch => {
+                return fail(
+                    f.referenced,
+                    format!("node `{n}`: `flows` apply only to switch nodes"),
+                );
+            }
+            Some(f) => check_flows(n, f.value)?,
+            None => Vec::new(),
+        };
         let routed = matches!(kind, NodeKind::Host | NodeKind::Router);
         if let (Some(r), false) = (&body.routes, routed) {
             return fail(
@@ -212,6 +227,7 @@ fn nodes(
             exec: body.exec.map(|e| e.value).unwrap_or_default(),
             owner: body.owner.map(|o| o.value),
             group: body.group.map(|g| g.value),
+            flows,
         });
     }
     Ok((draft, index))
@@ -259,6 +275,7 @@ fn lay_out(
                 addresses: Vec::new(),
                 mtu: p.mtu,
                 mac: end.mac,
+                vlan: end.vlan,
             });
             draft.meta[end.node].push(IfaceMeta {
                 explicit: end.addresses,
@@ -324,6 +341,7 @@ fn place_devices(
             addresses: Vec::new(),
             mtu: None,
             mac: None,
+            vlan: None,
         });
         let ep = Endpoint {
             node: node.name.clone(),
@@ -358,7 +376,8 @@ fn check_link(
     device_link: &mut [Option<(usize, Location)>],
 ) -> Result<PendingLink, Located> {
     let at = link.referenced;
-    let link = link.value;
+    let mut link = link.value;
+    let link_vlan = link.take_vlan();
     let mtu = match link.mtu {
         Some(m) if !(MTU_MIN..=MTU_MAX).contains(&m.value) => {
             return fail(
@@ -382,10 +401,12 @@ fn check_link(
     }
     let mut ends = Vec::new();
     let mut ifaces: Vec<Option<Spanned<String>>> = Vec::new();
+    let mut end_vlans = Vec::new();
     for ep in link.endpoints.value {
-        let (end, iface) = parse_end(i, ep, index)?;
+        let (end, iface, vlan) = parse_end(i, ep, index)?;
         ends.push(end);
         ifaces.push(iface);
+        end_vlans.push(vlan);
     }
     let (na, nb) = (&lab.nodes[ends[0].node], &lab.nodes[ends[1].node]);
     if ends[0].node == ends[1].node {
@@ -394,22 +415,12 @@ fn check_link(
             format!("link {i}: connects node `{}` to itself", nb.name),
         );
     }
+    settle_vlans(i, lab, &mut ends, link_vlan, end_vlans)?;
     let is_dev = |k: NodeKind| matches!(k, NodeKind::Tap | NodeKind::Tun);
     let (dev_side, peer_side) = match (is_dev(na.kind), is_dev(nb.kind)) {
         (false, false) => {
             for (end, iface) in ends.iter_mut().zip(ifaces) {
-                let node = &lab.nodes[end.node];
-                if node.kind == NodeKind::Bridge {
-                    if let Some((_, loc)) = end.addresses.first() {
-                        return fail(
-                            *loc,
-                            format!(
-                                "link {i}: `{}` is a bridge; its ports carry no addresses",
-                                node.name
-                            ),
-                        );
-                    }
-                }
+                no_port_addresses(i, lab, end)?;
                 end.iface = iface.map(|s| s.value);
             }
             return Ok(PendingLink {
@@ -425,7 +436,7 @@ fn check_link(
                 ends[1].at,
                 format!(
                     "link {i}: connects {} node `{}` to {} node `{}`; a tap or tun device links \
-                     to a host, router or bridge",
+                     to a host, router, bridge or switch",
                     kind_word(na.kind),
                     na.name,
                     kind_word(nb.kind),
@@ -440,13 +451,15 @@ fn check_link(
     let peer = &lab.nodes[ends[peer_side].node];
     let word = kind_word(dev.kind);
     let dev_at = ends[dev_side].at;
-    if dev.kind == NodeKind::Tun && peer.kind == NodeKind::Bridge {
+    if dev.kind == NodeKind::Tun && matches!(peer.kind, NodeKind::Bridge | NodeKind::Switch) {
         return fail(
             dev_at,
             format!(
-                "link {i}: tun node `{}` cannot join bridge `{}`: a TUN device carries IP \
+                "link {i}: tun node `{}` cannot join {} `{}`: a TUN device carries IP \
                  packets, not Ethernet frames (use kind: tap)",
-                dev.name, peer.name
+                dev.name,
+                kind_word(peer.kind),
+                peer.name
             ),
         );
     }
@@ -476,17 +489,7 @@ fn check_link(
             ),
         );
     }
-    if peer.kind == NodeKind::Bridge {
-        if let Some((_, loc)) = ends[peer_side].addresses.first() {
-            return fail(
-                *loc,
-                format!(
-                    "link {i}: `{}` is a bridge; its ports carry no addresses",
-                    peer.name
-                ),
-            );
-        }
-    }
+    no_port_addresses(i, lab, &ends[peer_side])?;
     let device_name = match ifaces[peer_side].take() {
         Some(name) => name.value,
         None if dev.name.len() > IFNAME_MAX => {
@@ -531,24 +534,248 @@ fn check_link(
     })
 }
 
+/// Bridge and switch ports are layer 2: no addresses on them.
+fn no_port_addresses(i: usize, lab: &Lab, end: &End) -> Result<(), Located> {
+    let node = &lab.nodes[end.node];
+    match (node.kind, end.addresses.first()) {
+        (NodeKind::Bridge | NodeKind::Switch, Some((_, loc))) => fail(
+            *loc,
+            format!(
+                "link {i}: `{}` is a {}; its ports carry no addresses",
+                node.name,
+                kind_word(node.kind)
+            ),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// A port VLAN mode as written, and where its `vlan` or `trunk` value is.
+#[derive(Clone)]
+struct PortMode {
+    vlan: PortVlan,
+    at: Location,
+}
+
+/// Give every switch end of a link its VLAN mode, from its endpoint or else
+/// from the link, and check that the options are where they can apply: on a
+/// switch end, not on both the link and the endpoint, and a trunk only
+/// towards something that can tag frames (another switch's trunk, or a VM's
+/// tap device).
+fn settle_vlans(
+    i: usize,
+    lab: &Lab,
+    ends: &mut [End],
+    link_vlan: RawVlan,
+    end_vlans: Vec<RawVlan>,
+) -> Result<(), Located> {
+    let node = |e: &End| &lab.nodes[e.node];
+    let link_first = link_vlan.first();
+    if let Some((key, loc)) = link_first {
+        if !ends.iter().any(|e| node(e).kind == NodeKind::Switch) {
+            return fail(
+                loc,
+                format!(
+                    "link {i}: `{key}` configures switch ports, and neither `{}` nor `{}` is a \
+                     switch",
+                    node(&ends[0]).name,
+                    node(&ends[1]).name
+                ),
+            );
+        }
+    }
+    let link_mode = parse_vlan(i, link_vlan)?;
+    let mut modes: Vec<Option<PortMode>> = Vec::new();
+    for (k, raw) in end_vlans.into_iter().enumerate() {
+        let (here, other) = (node(&ends[k]), node(&ends[1 - k]));
+        if let Some((key, loc)) = raw.first() {
+            if here.kind != NodeKind::Switch {
+                let why = if here.kind == NodeKind::Tap && other.kind == NodeKind::Switch {
+                    format!(
+                        "`{}` is a {} node; its device is a port of `{}`, so give `{key}` on that \
+                         end",
+                        here.name,
+                        kind_word(here.kind),
+                        other.name
+                    )
+                } else {
+                    format!(
+                        "`{key}` applies only to switch ports, and `{}` is a {}",
+                        here.name,
+                        kind_word(here.kind)
+                    )
+                };
+                return fail(loc, format!("link {i}: {why}"));
+            }
+            if let Some((lkey, lloc)) = link_first {
+                return fail(
+                    loc,
+                    format!(
+                        "link {i}: the VLAN of the port on `{}` is given twice: on the link \
+                         (`{lkey}` at line {}, column {}) and on the endpoint",
+                        here.name,
+                        lloc.line(),
+                        lloc.column()
+                    ),
+                );
+            }
+        }
+        let mode = match parse_vlan(i, raw)? {
+            Some(m) => Some(m),
+            None if here.kind == NodeKind::Switch => link_mode.clone(),
+            None => None,
+        };
+        modes.push(mode);
+    }
+    for k in 0..2 {
+        let Some(PortMode {
+            vlan: PortVlan::Trunk { .. },
+            at,
+        }) = modes[k]
+        else {
+            continue;
+        };
+        let (here, other) = (node(&ends[k]), node(&ends[1 - k]));
+        let why = match other.kind {
+            // A VM can tag its own frames; a tun is refused later anyway.
+            NodeKind::Tap | NodeKind::Tun => continue,
+            NodeKind::Switch => match modes[1 - k] {
+                Some(PortMode {
+                    vlan: PortVlan::Trunk { .. },
+                    ..
+                }) => continue,
+                _ => {
+                    return fail(
+                        at,
+                        format!(
+                            "link {i}: the port on `{}` is a trunk but the port on `{}` is not: a \
+                             trunk between two switches needs `trunk` on both ends (give it on \
+                             the link to set both)",
+                            here.name, other.name
+                        ),
+                    );
+                }
+            },
+            NodeKind::Bridge => format!(
+                "`{}` is a bridge, and Linux bridges here cannot carry VLANs (this kernel has no \
+                 bridge VLAN filtering); use `vlan: N` for an access port",
+                other.name
+            ),
+            NodeKind::Host | NodeKind::Router => format!(
+                "`{}` is a {} and cannot tag frames (this kernel has no 802.1Q devices); use \
+                 `vlan: N` for an access port",
+                other.name,
+                kind_word(other.kind)
+            ),
+        };
+        return fail(
+            at,
+            format!("link {i}: a trunk port needs a switch on both ends: {why}"),
+        );
+    }
+    for (end, mode) in ends.iter_mut().zip(modes) {
+        end.vlan = mode.map(|m| m.vlan);
+    }
+    Ok(())
+}
+
+/// Check VLAN options (`vlan`, or `trunk` with an optional `native`).
+fn parse_vlan(i: usize, raw: RawVlan) -> Result<Option<PortMode>, Located> {
+    let vid = |v: &Spanned<i64>| {
+        parse_vid(v.value).map_err(|why| Located::at(v.referenced, format!("link {i}: {why}")))
+    };
+    let RawVlan {
+        vlan,
+        trunk,
+        native,
+    } = raw;
+    match (vlan, trunk, native) {
+        (Some(v), Some(t), _) => {
+            let later = [v.referenced, t.referenced]
+                .into_iter()
+                .max_by_key(|l| (l.line(), l.column()))
+                .expect("two locations");
+            fail(
+                later,
+                format!(
+                    "link {i}: a port is either an access port (`vlan`) or a trunk (`trunk`), \
+                     not both"
+                ),
+            )
+        }
+        (Some(_), None, Some(n)) | (None, None, Some(n)) => fail(
+            n.referenced,
+            format!(
+                "link {i}: `native` is the untagged VLAN of a trunk; it needs `trunk` beside it"
+            ),
+        ),
+        (Some(v), None, None) => Ok(Some(PortMode {
+            vlan: PortVlan::Access(vid(&v)?),
+            at: v.referenced,
+        })),
+        (None, Some(t), native) => {
+            if t.value.is_empty() {
+                return fail(
+                    t.referenced,
+                    format!("link {i}: `trunk` needs at least one VLAN"),
+                );
+            }
+            let mut allowed: Vec<u16> = Vec::new();
+            for v in &t.value {
+                let id = vid(v)?;
+                if allowed.contains(&id) {
+                    return fail(
+                        v.referenced,
+                        format!("link {i}: VLAN {id} is listed twice in `trunk`"),
+                    );
+                }
+                allowed.push(id);
+            }
+            let native = native.as_ref().map(vid).transpose()?;
+            Ok(Some(PortMode {
+                vlan: PortVlan::Trunk { allowed, native },
+                at: t.referenced,
+            }))
+        }
+        (None, None, None) => Ok(None),
+    }
+}
+
+/// Check a switch's `flows`: kept verbatim for the switch, which parses them
+/// when it installs them; here only empty entries are refused.
+fn check_flows(node: &str, flows: Vec<Spanned<String>>) -> Result<Vec<String>, Located> {
+    flows
+        .into_iter()
+        .enumerate()
+        .map(|(k, f)| {
+            if f.value.trim().is_empty() {
+                fail(f.referenced, format!("node `{node}`: flow {k} is empty"))
+            } else {
+                Ok(f.value)
+            }
+        })
+        .collect()
+}
+
 /// Parse one link end; the explicit interface name (if any) comes back
 /// separately, already checked for shape.
 fn parse_end(
     i: usize,
     ep: Spanned<RawEndpoint>,
     index: &HashMap<String, usize>,
-) -> Result<(End, Option<Spanned<String>>), Located> {
+) -> Result<(End, Option<Spanned<String>>, RawVlan), Located> {
     let at = ep.referenced;
-    let (node, node_at, iface, addresses, mac) = match ep.value {
+    let (node, node_at, iface, addresses, mac, vlan) = match ep.value {
         RawEndpoint::Short(s) => {
             let (node, iface) = match s.split_once(':') {
                 Some((n, f)) => (n.to_owned(), Some(Spanned::new(f.to_owned(), at, at))),
                 None => (s, None),
             };
-            (node, at, iface, Vec::new(), None)
+            (node, at, iface, Vec::new(), None, RawVlan::default())
         }
         RawEndpoint::Full(m) => {
-            let m = *m;
+            let mut m = *m;
+            let vlan = m.take_vlan();
             if m.node.value.contains(':') {
                 return fail(
                     m.node.referenced,
@@ -563,6 +790,7 @@ fn parse_end(
                 m.iface,
                 m.addresses.unwrap_or_default(),
                 m.mac,
+                vlan,
             )
         }
     };
@@ -606,9 +834,11 @@ fn parse_end(
             iface: None,
             addresses: parsed,
             mac,
+            vlan: None,
             at,
         },
         iface,
+        vlan,
     ))
 }
 
@@ -646,10 +876,10 @@ fn reserve(
     }
 }
 
-/// An automatic interface name: `ethN` on hosts and routers; on a bridge the
-/// peer's node name when it is free and short enough, else `pN`.
+/// An automatic interface name: `ethN` on hosts and routers; on a bridge or
+/// a switch the peer's node name when it is free and short enough, else `pN`.
 fn auto_name(node: &Node, peer: &str, taken: &HashMap<String, Holder>, next: &mut usize) -> String {
-    let prefix = if node.kind == NodeKind::Bridge {
+    let prefix = if matches!(node.kind, NodeKind::Bridge | NodeKind::Switch) {
         if peer.len() <= IFNAME_MAX && !taken.contains_key(peer) && check_ifname(peer).is_ok() {
             return peer.to_owned();
         }

@@ -1,0 +1,124 @@
+//! `vnet switch LAB SWITCH VERB`: drive a lab's userspace switch, in the
+//! words of ovs-ofctl.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use vnet_switch::control::Request;
+
+use crate::output::{applied, need_root, print_json};
+
+/// Program and inspect a userspace switch of a lab. Flows use ovs-ofctl's
+/// syntax, e.g. `priority=100,ip,nw_dst=10.0.0.0/24,actions=output:2`;
+/// ports may be named by their switch port name or number (see `show`).
+///
+/// Examples:
+///   vnet switch demo sw1 show
+///   vnet switch demo sw1 add-flow 'priority=10,arp,actions=flood'
+///   vnet switch demo sw1 dump-flows
+///   vnet switch demo sw1 del-flows 'ip,nw_dst=10.0.0.2'
+#[derive(clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    lab: String,
+    switch: String,
+    #[command(subcommand)]
+    verb: Verb,
+    /// Print structured output as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(clap::Subcommand)]
+enum Verb {
+    /// Add one flow.
+    AddFlow { flow: String },
+    /// Add the flows of FILE (one per line, `#` comments), or `-` for stdin.
+    AddFlows { file: PathBuf },
+    /// Delete the flows matching MATCH (all flows without it).
+    DelFlows {
+        r#match: Option<String>,
+        /// Delete only the flow with exactly this match and priority.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Print the flows with their counters.
+    DumpFlows,
+    /// Print per-port counters.
+    DumpPorts,
+    /// Print the switch's ports and settings.
+    Show,
+    /// Print the MAC learning table.
+    Fdb,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    need_root("vnet switch")?;
+    let a = applied(&args.lab)?;
+    match a.lab.node(&args.switch) {
+        Some(n) if n.kind == vnet_topo::lab::NodeKind::Switch => {}
+        Some(n) => bail!(
+            "lab {}: node {} is a {:?}, not a switch",
+            args.lab,
+            args.switch,
+            n.kind
+        ),
+        None => {
+            let switches: Vec<&str> = a
+                .lab
+                .nodes
+                .iter()
+                .filter(|n| n.kind == vnet_topo::lab::NodeKind::Switch)
+                .map(|n| n.name.as_str())
+                .collect();
+            bail!(
+                "lab {}: no switch {} (switches: {})",
+                args.lab,
+                args.switch,
+                switches.join(", ")
+            )
+        }
+    }
+    let switch = args.switch.clone();
+    let req = match args.verb {
+        Verb::AddFlow { flow } => Request::AddFlow { switch, flow },
+        Verb::AddFlows { file } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("read {}", file.display()))?
+            };
+            Request::AddFlows { switch, text }
+        }
+        Verb::DelFlows { r#match, strict } => Request::DelFlows {
+            switch,
+            r#match,
+            strict,
+        },
+        Verb::DumpFlows => Request::DumpFlows { switch },
+        Verb::DumpPorts => Request::DumpPorts { switch },
+        Verb::Show => Request::Show { switch },
+        Verb::Fdb => Request::Fdb { switch },
+    };
+    let reply = crate::switchd::request(&args.lab, &req, Duration::from_secs(60))?;
+    if !reply.ok {
+        bail!(
+            "{}",
+            reply
+                .error
+                .unwrap_or_else(|| "the switch refused the request".into())
+        );
+    }
+    if args.json {
+        print_json(&reply.data)?;
+    } else if !reply.text.is_empty() {
+        print!("{}", reply.text);
+        if !reply.text.ends_with('\n') {
+            println!();
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,532 @@
+//! The datapath: frames in from ports, decisions, frames out — in batches.
+//!
+//! Per received batch: for each frame, the flow key is extracted in place;
+//! the exact-match cache answers if it holds the key *for the current rules
+//! version*; otherwise the rules (the OpenFlow pipeline) are consulted and
+//! the answer cached. The resulting operations run against the frame;
+//! outputs are queued per port and flushed once per batch. A frame sent
+//! unchanged to one port is sent straight from its receive buffer; copies
+//! are made only when outputs differ (VLAN variants, rewrites).
+//!
+//! NORMAL is a learning switch per VLAN with Open vSwitch's port semantics:
+//! a port without VLAN configuration carries every VLAN (untagged = VLAN 0),
+//! an access port one VLAN untagged, a trunk its allowed VLANs tagged and
+//! its native VLAN untagged. Explicit outputs send the frame as it is.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use vnet_wire::FlowKey;
+
+use crate::control::PortStats;
+use crate::frame::Frame;
+use crate::learning::MacTable;
+use crate::port::PortIo;
+
+/// VLAN configuration of a port.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum VlanMode {
+    /// Carries every VLAN; untagged frames are VLAN 0.
+    #[default]
+    Unaware,
+    Access(u16),
+    Trunk {
+        allowed: Vec<u16>,
+        native: Option<u16>,
+    },
+}
+
+impl VlanMode {
+    /// The VLAN a frame received with tag `tci` (or untagged) belongs to;
+    /// `None` = not admitted.
+    fn ingress_vlan(&self, tci: Option<u16>) -> Option<u16> {
+        let vid = tci.map(|t| t & 0x0fff);
+        match self {
+            VlanMode::Unaware => Some(vid.unwrap_or(0)),
+            VlanMode::Access(v) => vid.is_none().then_some(*v),
+            VlanMode::Trunk { allowed, native } => match vid {
+                Some(v) if allowed.contains(&v) => Some(v),
+                Some(_) => None,
+                None => *native,
+            },
+        }
+    }
+
+    /// How a frame of `vlan` leaves this port: `None` = not at all,
+    /// `Some(false)` untagged, `Some(true)` tagged.
+    fn egress_tagged(&self, vlan: u16) -> Option<bool> {
+        match self {
+            VlanMode::Unaware => Some(vlan != 0),
+            VlanMode::Access(v) => (*v == vlan).then_some(false),
+            VlanMode::Trunk { allowed, native } => {
+                if *native == Some(vlan) {
+                    Some(false)
+                } else {
+                    allowed.contains(&vlan).then_some(true)
+                }
+            }
+        }
+    }
+}
+
+/// Reserved output ports (OpenFlow 1.3 numbering).
+pub mod ofpp {
+    pub const IN_PORT: u32 = 0xffff_fff8;
+    pub const TABLE: u32 = 0xffff_fff9;
+    pub const NORMAL: u32 = 0xffff_fffa;
+    pub const FLOOD: u32 = 0xffff_fffb;
+    pub const ALL: u32 = 0xffff_fffc;
+    pub const CONTROLLER: u32 = 0xffff_fffd;
+    pub const LOCAL: u32 = 0xffff_fffe;
+}
+
+/// One step of what to do with a frame, as the datapath executes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Output to a port number or a reserved port (`ofpp`).
+    Output(u32),
+    PushVlan {
+        tpid: u16,
+    },
+    PopVlan,
+    SetVlanVid(u16),
+    SetVlanPcp(u8),
+    /// A header rewrite done by the rules' own function (index into
+    /// `Decision::rewrites`), e.g. set_field on IP addresses or ports.
+    Rewrite(usize),
+    /// Hand the frame to the controller (OpenFlow); counted as dropped
+    /// until a controller channel exists.
+    Controller,
+}
+
+/// A rewrite of header fields, supplied by the rules.
+pub type RewriteFn = Arc<dyn Fn(&mut Frame) + Send + Sync>;
+
+/// What the rules decided for one flow key.
+#[derive(Clone, Default)]
+pub struct Decision {
+    pub ops: Vec<Op>,
+    pub rewrites: Vec<RewriteFn>,
+    /// Called with the frame length for each packet that takes this decision
+    /// (flow counters).
+    pub hit: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decision").field("ops", &self.ops).finish()
+    }
+}
+
+/// The forwarding rules: an OpenFlow pipeline, or plain NORMAL.
+pub trait Rules: Send + Sync {
+    /// Changes whenever the rules change; cached decisions of other
+    /// versions are never used.
+    fn version(&self) -> u64;
+    fn decide(&self, key: &FlowKey) -> Decision;
+}
+
+/// Rules with no flows: every frame takes NORMAL.
+#[derive(Debug, Default)]
+pub struct NormalOnly;
+
+impl Rules for NormalOnly {
+    fn version(&self) -> u64 {
+        0
+    }
+    fn decide(&self, _key: &FlowKey) -> Decision {
+        Decision {
+            ops: vec![Op::Output(ofpp::NORMAL)],
+            ..Decision::default()
+        }
+    }
+}
+
+/// A port as the datapath holds it.
+pub struct SwitchPort {
+    pub name: String,
+    pub ofport: u32,
+    pub vlan: VlanMode,
+    pub io: Box<dyn PortIo>,
+    pub stats: PortStats,
+}
+
+impl std::fmt::Debug for SwitchPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SwitchPort")
+            .field("name", &self.name)
+            .field("ofport", &self.ofport)
+            .finish()
+    }
+}
+
+/// Where an output frame comes from at flush time.
+enum TxItem {
+    /// Receive buffer `i` of the current batch, as it is at flush.
+    Rx(usize),
+    Owned(Frame),
+}
+
+/// Bound on the exact-match cache; it is cleared when full.
+const EMC_CAPACITY: usize = 8192;
+pub const BATCH: usize = 32;
+
+/// Cache and datapath counters.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct DatapathStats {
+    pub emc_hits: u64,
+    pub emc_misses: u64,
+    pub dropped: u64,
+}
+
+/// One switch: ports, MAC table, rules, caches.
+pub struct Datapath {
+    pub name: String,
+    pub ports: Vec<SwitchPort>,
+    pub macs: MacTable,
+    rules: Arc<dyn Rules>,
+    emc: HashMap<FlowKey, (u64, Arc<Decision>)>,
+    rx: Vec<Frame>,
+    tx: Vec<Vec<TxItem>>,
+    pub stats: DatapathStats,
+}
+
+impl std::fmt::Debug for Datapath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Datapath")
+            .field("name", &self.name)
+            .field("ports", &self.ports)
+            .finish()
+    }
+}
+
+impl Datapath {
+    pub fn new(name: impl Into<String>, macs: MacTable) -> Datapath {
+        Datapath {
+            name: name.into(),
+            ports: Vec::new(),
+            macs,
+            rules: Arc::new(NormalOnly),
+            emc: HashMap::new(),
+            rx: (0..BATCH)
+                .map(|_| Frame::with_capacity(crate::frame::VNET_HDR_LEN + 65536, false))
+                .collect(),
+            tx: Vec::new(),
+            stats: DatapathStats::default(),
+        }
+    }
+
+    /// Replaces the rules; cached decisions of the old rules die with them.
+    pub fn set_rules(&mut self, rules: Arc<dyn Rules>) {
+        self.rules = rules;
+        self.emc.clear();
+    }
+
+    pub fn add_port(&mut self, port: SwitchPort) {
+        self.ports.push(port);
+        self.tx.push(Vec::new());
+        self.emc.clear();
+    }
+
+    /// Removes a port by name; forgets what was learned on it.
+    pub fn remove_port(&mut self, name: &str) -> Option<SwitchPort> {
+        let i = self.ports.iter().position(|p| p.name == name)?;
+        let p = self.ports.remove(i);
+        self.tx.remove(i);
+        self.macs.flush_port(p.ofport);
+        self.emc.clear();
+        Some(p)
+    }
+
+    fn port_index(&self, ofport: u32) -> Option<usize> {
+        self.ports.iter().position(|p| p.ofport == ofport)
+    }
+
+    /// Receives one batch from port `pi` and forwards it; returns how many
+    /// frames were received. A port whose device vanished yields an error
+    /// the caller may use to drop the port.
+    pub fn poll_port(&mut self, pi: usize, now_ms: u64) -> std::io::Result<usize> {
+        let mut rx = std::mem::take(&mut self.rx);
+        let got = match self.ports[pi].io.recv(&mut rx) {
+            Ok(n) => n,
+            Err(e) => {
+                self.rx = rx;
+                return Err(e);
+            }
+        };
+        for i in 0..got {
+            let len = rx[i].eth().len() as u64;
+            let st = &mut self.ports[pi].stats;
+            st.rx_packets += 1;
+            st.rx_bytes += len;
+            self.forward(pi, &mut rx, i, now_ms);
+        }
+        self.flush(&rx);
+        self.rx = rx;
+        Ok(got)
+    }
+
+    fn decision(&mut self, key: &FlowKey) -> Arc<Decision> {
+        let version = self.rules.version();
+        if let Some((v, d)) = self.emc.get(key) {
+            if *v == version {
+                self.stats.emc_hits += 1;
+                return d.clone();
+            }
+        }
+        self.stats.emc_misses += 1;
+        let d = Arc::new(self.rules.decide(key));
+        if self.emc.len() >= EMC_CAPACITY {
+            self.emc.clear();
+        }
+        self.emc.insert(*key, (version, d.clone()));
+        d
+    }
+
+    fn forward(&mut self, pi: usize, rx: &mut [Frame], i: usize, now_ms: u64) {
+        let in_ofport = self.ports[pi].ofport;
+        let mut key = FlowKey::default();
+        vnet_wire::extract::extract(rx[i].eth(), in_ofport, &mut key);
+        let d = self.decision(&key);
+        if let Some(hit) = &d.hit {
+            hit(rx[i].eth().len() as u64);
+        }
+        // Queue entries that refer to rx[i] as it is now.
+        let mut refs: Vec<(usize, usize)> = Vec::new();
+        let mut sent = false;
+        for op in &d.ops {
+            match op {
+                Op::Output(p) => {
+                    sent |= self.output(pi, *p, rx, i, &mut refs, now_ms);
+                }
+                Op::Controller => {}
+                modify => {
+                    // Earlier outputs must keep the frame as it was.
+                    self.materialize(&mut refs, &rx[i]);
+                    let f = &mut rx[i];
+                    match modify {
+                        Op::PushVlan { tpid } => {
+                            let tci = f.vlan_tci().unwrap_or(0);
+                            f.push_vlan(*tpid, tci);
+                        }
+                        Op::PopVlan => {
+                            f.pop_vlan();
+                        }
+                        Op::SetVlanVid(v) => {
+                            f.set_vlan_vid(*v);
+                        }
+                        Op::SetVlanPcp(p) => {
+                            f.set_vlan_pcp(*p);
+                        }
+                        Op::Rewrite(r) => {
+                            if let Some(rw) = d.rewrites.get(*r) {
+                                rw(f)
+                            }
+                        }
+                        Op::Output(_) | Op::Controller => {}
+                    }
+                }
+            }
+        }
+        if !sent {
+            self.stats.dropped += 1;
+        }
+    }
+
+    /// Replaces queued references to the receive buffer by copies.
+    fn materialize(&mut self, refs: &mut Vec<(usize, usize)>, frame: &Frame) {
+        for (port, idx) in refs.drain(..) {
+            self.tx[port][idx] = TxItem::Owned(frame.clone_compact());
+        }
+    }
+
+    /// Queues the frame for output port `p` (a port number or reserved).
+    fn output(
+        &mut self,
+        pi: usize,
+        p: u32,
+        rx: &mut [Frame],
+        i: usize,
+        refs: &mut Vec<(usize, usize)>,
+        now_ms: u64,
+    ) -> bool {
+        match p {
+            ofpp::NORMAL => self.normal(pi, rx, i, refs, now_ms),
+            ofpp::FLOOD | ofpp::ALL => {
+                let mut any = false;
+                for q in 0..self.ports.len() {
+                    if q != pi {
+                        self.enqueue(q, rx, i, refs, None);
+                        any = true;
+                    }
+                }
+                any
+            }
+            ofpp::IN_PORT => {
+                self.enqueue(pi, rx, i, refs, None);
+                true
+            }
+            ofpp::CONTROLLER | ofpp::LOCAL | ofpp::TABLE => false,
+            n => match self.port_index(n) {
+                // OpenFlow: output to the input port needs IN_PORT.
+                Some(q) if q != pi => {
+                    self.enqueue(q, rx, i, refs, None);
+                    true
+                }
+                _ => false,
+            },
+        }
+    }
+
+    /// The NORMAL action: VLAN admission, learning, forwarding or flooding
+    /// within the VLAN, never back out of the ingress port.
+    fn normal(
+        &mut self,
+        pi: usize,
+        rx: &mut [Frame],
+        i: usize,
+        refs: &mut Vec<(usize, usize)>,
+        now_ms: u64,
+    ) -> bool {
+        let tci = rx[i].vlan_tci();
+        let Some(vlan) = self.ports[pi].vlan.ingress_vlan(tci) else {
+            self.ports[pi].stats.rx_dropped += 1;
+            return false;
+        };
+        let eth = rx[i].eth();
+        if eth.len() < 14 {
+            return false;
+        }
+        let dst: [u8; 6] = eth[0..6].try_into().unwrap_or([0; 6]);
+        let src: [u8; 6] = eth[6..12].try_into().unwrap_or([0; 6]);
+        let in_ofport = self.ports[pi].ofport;
+        self.macs.learn(vlan, src, in_ofport, now_ms);
+        let pcp = tci.map(|t| t >> 13).unwrap_or(0);
+        let known = if dst[0] & 1 == 0 {
+            self.macs.lookup(vlan, dst, now_ms)
+        } else {
+            None
+        };
+        match known {
+            Some(p) if p == in_ofport => false,
+            Some(p) => match self.port_index(p) {
+                Some(q) => self.normal_to(q, vlan, pcp, rx, i, refs),
+                None => false,
+            },
+            None => {
+                let mut any = false;
+                for q in 0..self.ports.len() {
+                    if q != pi {
+                        any |= self.normal_to(q, vlan, pcp, rx, i, refs);
+                    }
+                }
+                any
+            }
+        }
+    }
+
+    fn normal_to(
+        &mut self,
+        q: usize,
+        vlan: u16,
+        pcp: u16,
+        rx: &mut [Frame],
+        i: usize,
+        refs: &mut Vec<(usize, usize)>,
+    ) -> bool {
+        let Some(tagged) = self.ports[q].vlan.egress_tagged(vlan) else {
+            return false;
+        };
+        let is_tagged = rx[i].vlan_tci().is_some();
+        let variant = match (tagged, is_tagged) {
+            (true, true) => Some(Variant::Retag(vlan)),
+            (false, false) => None,
+            (true, false) => Some(Variant::Push((pcp << 13) | vlan)),
+            (false, true) => Some(Variant::Pop),
+        };
+        // A retag to the same VID is no change.
+        let variant = match variant {
+            Some(Variant::Retag(v)) if rx[i].vlan_tci().map(|t| t & 0x0fff) == Some(v) => None,
+            v => v,
+        };
+        self.enqueue(q, rx, i, refs, variant);
+        true
+    }
+
+    fn enqueue(
+        &mut self,
+        q: usize,
+        rx: &mut [Frame],
+        i: usize,
+        refs: &mut Vec<(usize, usize)>,
+        variant: Option<Variant>,
+    ) {
+        let want_vnet = self.ports[q].io.vnet_hdr();
+        let f = &rx[i];
+        if variant.is_none() && f.vnet == want_vnet {
+            refs.push((q, self.tx[q].len()));
+            self.tx[q].push(TxItem::Rx(i));
+            return;
+        }
+        let mut c = f.clone_compact();
+        match variant {
+            Some(Variant::Pop) => {
+                c.pop_vlan();
+            }
+            Some(Variant::Push(tci)) => {
+                c.push_vlan(0x8100, tci);
+            }
+            Some(Variant::Retag(v)) => {
+                c.set_vlan_vid(v);
+            }
+            None => {}
+        }
+        if c.vnet && !want_vnet {
+            c.strip_vnet();
+        } else if !c.vnet && want_vnet {
+            c.add_vnet();
+        }
+        self.tx[q].push(TxItem::Owned(c));
+    }
+
+    fn flush(&mut self, rx: &[Frame]) {
+        for q in 0..self.ports.len() {
+            if self.tx[q].is_empty() {
+                continue;
+            }
+            let items = std::mem::take(&mut self.tx[q]);
+            let frames: Vec<&Frame> = items
+                .iter()
+                .map(|t| match t {
+                    TxItem::Rx(i) => &rx[*i],
+                    TxItem::Owned(f) => f,
+                })
+                .collect();
+            let port = &mut self.ports[q];
+            let sent = port.io.send(&frames).unwrap_or(0);
+            for f in &frames[..sent.min(frames.len())] {
+                port.stats.tx_packets += 1;
+                port.stats.tx_bytes += f.eth().len() as u64;
+            }
+            port.stats.tx_dropped += (frames.len() - sent.min(frames.len())) as u64;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Variant {
+    Pop,
+    Push(u16),
+    Retag(u16),
+}
+
+impl Frame {
+    /// A copy holding only this frame's bytes (plus headroom).
+    pub fn clone_compact(&self) -> Frame {
+        let mut c = Frame::with_capacity(self.len, self.vnet);
+        let s = c.start;
+        c.buf[s..s + self.len].copy_from_slice(self.wire());
+        c.len = self.len;
+        c
+    }
+}

@@ -1,0 +1,246 @@
+//! A frame buffer as the datapath holds it: headroom, an optional
+//! virtio_net_hdr, then the Ethernet frame.
+//!
+//! The headroom lets a VLAN tag be pushed by moving 12 (+10) bytes instead
+//! of the whole frame. The virtio_net_hdr carries the offload state from the
+//! receiving socket to the sending one (checksum still to be filled in, GSO
+//! segment size); when a tag is pushed or popped, its header offsets move
+//! by 4 bytes so the kernel still finds the L4 checksum.
+
+/// Bytes reserved in front of every frame for VLAN pushes.
+pub const HEADROOM: usize = 8;
+/// virtio_net_hdr (legacy layout) length.
+pub const VNET_HDR_LEN: usize = 10;
+const VNET_F_NEEDS_CSUM: u8 = 1;
+const VNET_GSO_NONE: u8 = 0;
+
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub buf: Box<[u8]>,
+    /// Start of the vnet header (or of the Ethernet frame without one).
+    pub start: usize,
+    /// Length from `start`.
+    pub len: usize,
+    /// Whether a virtio_net_hdr precedes the Ethernet frame.
+    pub vnet: bool,
+}
+
+fn le16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn put_le16(b: &mut [u8], at: usize, v: u16) {
+    b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+}
+
+impl Frame {
+    /// An empty frame with room for `capacity` bytes after the headroom.
+    pub fn with_capacity(capacity: usize, vnet: bool) -> Frame {
+        Frame {
+            buf: vec![0; HEADROOM + capacity].into_boxed_slice(),
+            start: HEADROOM,
+            len: 0,
+            vnet,
+        }
+    }
+
+    /// A frame holding `eth` (and a zero vnet header when `vnet`).
+    pub fn from_eth(eth: &[u8], vnet: bool) -> Frame {
+        let hdr = if vnet { VNET_HDR_LEN } else { 0 };
+        let mut f = Frame::with_capacity(hdr + eth.len(), vnet);
+        f.buf[HEADROOM + hdr..HEADROOM + hdr + eth.len()].copy_from_slice(eth);
+        f.len = hdr + eth.len();
+        f
+    }
+
+    fn hdr_len(&self) -> usize {
+        if self.vnet {
+            VNET_HDR_LEN
+        } else {
+            0
+        }
+    }
+
+    /// The receive area: where a socket should write (vnet header + frame).
+    pub fn recv_area(&mut self) -> &mut [u8] {
+        self.start = HEADROOM;
+        &mut self.buf[HEADROOM..]
+    }
+
+    /// Everything to hand to a socket: vnet header (if any) and frame.
+    pub fn wire(&self) -> &[u8] {
+        &self.buf[self.start..self.start + self.len]
+    }
+
+    pub fn eth(&self) -> &[u8] {
+        let h = self.hdr_len().min(self.len);
+        &self.buf[self.start + h..self.start + self.len]
+    }
+
+    pub fn eth_mut(&mut self) -> &mut [u8] {
+        let h = self.hdr_len().min(self.len);
+        let end = self.start + self.len;
+        &mut self.buf[self.start + h..end]
+    }
+
+    /// The virtio_net_hdr, if present.
+    pub fn vnet_hdr(&self) -> Option<&[u8]> {
+        (self.vnet && self.len >= VNET_HDR_LEN)
+            .then(|| &self.buf[self.start..self.start + VNET_HDR_LEN])
+    }
+
+    /// Re-expresses the frame for a socket without vnet headers: drops the
+    /// header. (Checksums the header said were pending must already be
+    /// complete, which holds for frames from non-offloading sources.)
+    pub fn strip_vnet(&mut self) {
+        if self.vnet && self.len >= VNET_HDR_LEN {
+            self.start += VNET_HDR_LEN;
+            self.len -= VNET_HDR_LEN;
+        }
+        self.vnet = false;
+    }
+
+    /// Adds a zero vnet header (no offloads pending).
+    pub fn add_vnet(&mut self) -> bool {
+        if self.vnet {
+            return true;
+        }
+        if self.start < VNET_HDR_LEN {
+            return false;
+        }
+        self.start -= VNET_HDR_LEN;
+        self.len += VNET_HDR_LEN;
+        self.buf[self.start..self.start + VNET_HDR_LEN].fill(0);
+        self.vnet = true;
+        true
+    }
+
+    /// The outer VLAN tag's TCI, if the frame is tagged (802.1Q or 802.1ad).
+    pub fn vlan_tci(&self) -> Option<u16> {
+        let e = self.eth();
+        if e.len() >= 18 && matches!(u16::from_be_bytes([e[12], e[13]]), 0x8100 | 0x88a8) {
+            Some(u16::from_be_bytes([e[14], e[15]]))
+        } else {
+            None
+        }
+    }
+
+    fn shift_offsets(&mut self, delta: i32) {
+        if !self.vnet || self.len < VNET_HDR_LEN {
+            return;
+        }
+        let s = self.start;
+        let b = &mut self.buf;
+        if b[s] & VNET_F_NEEDS_CSUM != 0 {
+            let v = le16(b, s + 6) as i32 + delta;
+            put_le16(b, s + 6, v.max(0) as u16);
+        }
+        if b[s + 1] != VNET_GSO_NONE {
+            let v = le16(b, s + 2) as i32 + delta;
+            put_le16(b, s + 2, v.max(0) as u16);
+        }
+    }
+
+    /// Inserts a VLAN tag after the MAC addresses. False when the frame is
+    /// too short or there is no headroom left.
+    pub fn push_vlan(&mut self, tpid: u16, tci: u16) -> bool {
+        let h = self.hdr_len();
+        if self.len < h + 12 || self.start < 4 {
+            return false;
+        }
+        let s = self.start;
+        // Move [vnet hdr][dst][src] back by 4 bytes, then write the tag.
+        self.buf.copy_within(s..s + h + 12, s - 4);
+        self.start -= 4;
+        self.len += 4;
+        let t = self.start + h + 12;
+        self.buf[t..t + 2].copy_from_slice(&tpid.to_be_bytes());
+        self.buf[t + 2..t + 4].copy_from_slice(&tci.to_be_bytes());
+        self.shift_offsets(4);
+        true
+    }
+
+    /// Removes the outer VLAN tag; false when untagged.
+    pub fn pop_vlan(&mut self) -> bool {
+        if self.vlan_tci().is_none() {
+            return false;
+        }
+        let h = self.hdr_len();
+        let s = self.start;
+        self.buf.copy_within(s..s + h + 12, s + 4);
+        self.start += 4;
+        self.len -= 4;
+        self.shift_offsets(-4);
+        true
+    }
+
+    /// Rewrites the outer tag's VID (keeps PCP); false when untagged.
+    pub fn set_vlan_vid(&mut self, vid: u16) -> bool {
+        let Some(tci) = self.vlan_tci() else {
+            return false;
+        };
+        let tci = (tci & 0xf000) | (vid & 0x0fff);
+        let e = self.eth_mut();
+        e[14..16].copy_from_slice(&tci.to_be_bytes());
+        true
+    }
+
+    /// Rewrites the outer tag's PCP; false when untagged.
+    pub fn set_vlan_pcp(&mut self, pcp: u8) -> bool {
+        let Some(tci) = self.vlan_tci() else {
+            return false;
+        };
+        let tci = (tci & 0x1fff) | (u16::from(pcp & 7) << 13);
+        let e = self.eth_mut();
+        e[14..16].copy_from_slice(&tci.to_be_bytes());
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eth() -> Vec<u8> {
+        let mut f = vec![0xaa; 6];
+        f.extend([0xbb; 6]);
+        f.extend([0x08, 0x00]);
+        f.extend([0x45; 20]);
+        f
+    }
+
+    #[test]
+    fn push_and_pop_vlan_keep_the_rest_and_move_offload_offsets() {
+        let mut f = Frame::from_eth(&eth(), true);
+        // NEEDS_CSUM, GSO TCPv4, hdr_len 54, gso_size 1448, csum_start 34, csum_offset 16
+        let hdr = [1u8, 1, 54, 0, 0xa8, 0x05, 34, 0, 16, 0];
+        let s = f.start;
+        f.buf[s..s + 10].copy_from_slice(&hdr);
+        assert!(f.push_vlan(0x8100, 0x2005));
+        assert_eq!(f.vlan_tci(), Some(0x2005));
+        let e = f.eth();
+        assert_eq!(&e[..12], &[[0xaa; 6], [0xbb; 6]].concat()[..]);
+        assert_eq!(&e[12..18], &[0x81, 0x00, 0x20, 0x05, 0x08, 0x00]);
+        assert_eq!(
+            f.vnet_hdr().unwrap(),
+            &[1, 1, 58, 0, 0xa8, 0x05, 38, 0, 16, 0]
+        );
+        assert!(f.set_vlan_vid(7));
+        assert!(f.set_vlan_pcp(3));
+        assert_eq!(f.vlan_tci(), Some(0x6007));
+        assert!(f.pop_vlan());
+        assert_eq!(f.eth(), &eth()[..]);
+        assert_eq!(f.vnet_hdr().unwrap(), &hdr);
+        assert!(!f.pop_vlan());
+    }
+
+    #[test]
+    fn vnet_header_can_be_removed_and_added() {
+        let mut f = Frame::from_eth(&eth(), true);
+        f.strip_vnet();
+        assert_eq!(f.wire(), &eth()[..]);
+        assert!(f.add_vnet());
+        assert_eq!(f.vnet_hdr().unwrap(), &[0; 10]);
+        assert_eq!(f.eth(), &eth()[..]);
+    }
+}

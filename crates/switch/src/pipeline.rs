@@ -1,0 +1,472 @@
+//! The OpenFlow table pipeline: N flow tables, table-miss behaviour per
+//! table, flow-mods applied across tables, and the walk of a packet key
+//! through the tables that yields a [`Verdict`].
+//!
+//! Snapshots (RCU style): the control plane owns a working `Pipeline`,
+//! applies flow-mods to it and publishes `Arc<Pipeline>` snapshots with
+//! [`Pipeline::snapshot`]; datapath threads only ever read a snapshot.
+//! Tables are `Arc`ed and cloned on write, so publishing is cheap and only
+//! tables changed since the last snapshot get copied. Every change bumps
+//! [`Pipeline::version`], which caches built from a snapshot carry. Flow
+//! counters live in `Arc<FlowStats>` shared by all versions of an entry.
+//! For bulk changes (add-flows, a controller's burst), apply the whole batch
+//! and snapshot once: each snapshot followed by a change copies the changed
+//! tables.
+//!
+//! Execution follows OpenFlow 1.3: apply-actions run at once (they change the
+//! key later tables see: set_field, push/pop_vlan, dec_ttl; write_metadata
+//! changes `metadata`), write-actions accumulate in the action set, which is
+//! appended at the end in the spec's order (pop, push, dec_ttl, set_nw_ttl,
+//! set_field, set_queue, then group or else output). A table miss drops,
+//! sends to the controller, hands to NORMAL, or continues to the next table,
+//! as configured; a miss that ends processing discards the action set.
+//!
+//! What it must never do: read a clock, or let execution loop (goto_table
+//! goes forward only, checked at insert).
+
+use std::sync::Arc;
+
+use vnet_wire::flow::{VLAN_CFI, VLAN_VID_MASK};
+use vnet_wire::FlowKey;
+
+use crate::classifier::{from_words, to_words, FlowTable, TableError, KEY_WORDS};
+use crate::flow::{
+    Action, Field, FlowError, FlowFlags, FlowMod, FlowModCommand, FlowRef, Instruction, PortNo,
+    RemovedFlow, RemovedReason, ALL_TABLES, VLAN_PCP_MASK,
+};
+
+/// Tables in a pipeline made by [`Pipeline::default`].
+pub const DEFAULT_TABLES: usize = 254;
+/// Most tables a pipeline can have (ids 0..=254; 255 means "all").
+pub const MAX_TABLES: usize = 255;
+/// OpenFlow's default `miss_send_len`.
+pub const DEFAULT_MISS_SEND_LEN: u16 = 128;
+
+/// What happens to a packet no flow in a table matches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TableMiss {
+    /// Drop (OpenFlow 1.3's behaviour without a table-miss flow).
+    #[default]
+    Drop,
+    /// Packet-in to the controller (reason: no match), `max_len` bytes.
+    Controller { max_len: u16 },
+    /// Hand the packet to NORMAL (MAC learning switch).
+    Normal,
+    /// Go on to the next table (drop after the last).
+    Continue,
+}
+
+/// The outcome of running a packet key through the pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// Apply-actions in the order met, then the action set in OpenFlow's
+    /// order; a final miss to the controller or NORMAL appends
+    /// `Controller`/`Output(NORMAL)`. Empty = drop.
+    pub actions: Vec<Action>,
+    /// Every flow that matched, table by table (for counters).
+    pub matched: Vec<FlowRef>,
+    /// The key bits the verdict depends on: a megaflow mask.
+    pub wildcards: FlowKey,
+    /// The table whose miss ended processing, if one did.
+    pub table_miss: Option<u8>,
+    /// Meter instructions met, in order (run before the actions).
+    pub meters: Vec<u32>,
+}
+
+/// Why the pipeline refused a change.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PipelineError {
+    #[error("table {table} does not exist (the pipeline has {n_tables} tables)")]
+    BadTable { table: u8, n_tables: usize },
+    #[error("goto_table:{to}: the pipeline has {n_tables} tables")]
+    GotoPastEnd { to: u8, n_tables: usize },
+    #[error("table {table}: {source}")]
+    Table { table: u8, source: TableError },
+}
+
+impl PipelineError {
+    /// The OpenFlow 1.3 error (`type`, `code`) for a FLOW_MOD refused so.
+    pub fn ofp_error(&self) -> (u16, u16) {
+        match self {
+            PipelineError::BadTable { .. } => (5, 2), // FLOW_MOD_FAILED / BAD_TABLE_ID
+            PipelineError::GotoPastEnd { .. } => (3, 2), // BAD_INSTRUCTION / BAD_TABLE_ID
+            PipelineError::Table { source, .. } => source.ofp_error(),
+        }
+    }
+}
+
+/// What a flow-mod changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlowModOutcome {
+    /// Add: the flow it replaced (same match and priority).
+    pub replaced: Option<FlowRef>,
+    /// Modify: the flows as they are now.
+    pub modified: Vec<FlowRef>,
+    /// Delete: the flows removed (reason `Delete`).
+    pub removed: Vec<RemovedFlow>,
+}
+
+/// N flow tables and their table-miss behaviour (see the module docs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pipeline {
+    version: u64,
+    tables: Vec<Arc<FlowTable>>,
+    misses: Vec<TableMiss>,
+}
+
+impl Default for Pipeline {
+    fn default() -> Pipeline {
+        Pipeline::new(DEFAULT_TABLES)
+    }
+}
+
+impl Pipeline {
+    /// `n_tables` empty tables (clamped to 1..=255), all dropping on miss.
+    pub fn new(n_tables: usize) -> Pipeline {
+        let n = n_tables.clamp(1, MAX_TABLES);
+        let empty = Arc::new(FlowTable::new());
+        Pipeline {
+            version: 1,
+            tables: vec![empty; n],
+            misses: vec![TableMiss::Drop; n],
+        }
+    }
+
+    /// Bumped by every change; carried by snapshots.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn n_tables(&self) -> usize {
+        self.tables.len()
+    }
+
+    pub fn table(&self, id: u8) -> Option<&FlowTable> {
+        self.tables.get(usize::from(id)).map(|t| &**t)
+    }
+
+    /// Every table with its id.
+    pub fn tables(&self) -> impl Iterator<Item = (u8, &FlowTable)> {
+        self.tables.iter().enumerate().map(|(i, t)| (i as u8, &**t))
+    }
+
+    /// Every flow in every table.
+    pub fn flows(&self) -> impl Iterator<Item = &FlowRef> {
+        self.tables.iter().flat_map(|t| t.iter())
+    }
+
+    pub fn n_flows(&self) -> usize {
+        self.tables.iter().map(|t| t.len()).sum()
+    }
+
+    pub fn table_miss(&self, id: u8) -> Option<TableMiss> {
+        self.misses.get(usize::from(id)).copied()
+    }
+
+    pub fn set_table_miss(&mut self, id: u8, miss: TableMiss) -> Result<(), PipelineError> {
+        let n_tables = self.tables.len();
+        let slot = self
+            .misses
+            .get_mut(usize::from(id))
+            .ok_or(PipelineError::BadTable {
+                table: id,
+                n_tables,
+            })?;
+        if *slot != miss {
+            *slot = miss;
+            self.version += 1;
+        }
+        Ok(())
+    }
+
+    /// Bounds the flows of every table.
+    pub fn set_max_flows_per_table(&mut self, max: usize) {
+        for t in &mut self.tables {
+            Arc::make_mut(t).set_max_flows(max);
+        }
+        self.version += 1;
+    }
+
+    /// An immutable copy for the datapath.
+    pub fn snapshot(&self) -> Arc<Pipeline> {
+        Arc::new(self.clone())
+    }
+
+    /// Adds `flow` (a FLOW_MOD add); returns the flow it replaced.
+    pub fn add_flow(
+        &mut self,
+        flow: crate::flow::Flow,
+        now: u64,
+    ) -> Result<Option<FlowRef>, PipelineError> {
+        Ok(self.apply(&FlowMod::add(flow), now)?.replaced)
+    }
+
+    /// Applies a FLOW_MOD with OpenFlow 1.3 semantics. Validation happens
+    /// before any change: a refused flow-mod changes nothing.
+    pub fn apply(&mut self, fm: &FlowMod, now: u64) -> Result<FlowModOutcome, PipelineError> {
+        let n_tables = self.tables.len();
+        let table = fm.flow.table_id;
+        let err = |source: TableError| PipelineError::Table { table, source };
+        if let Some(to) = fm
+            .flow
+            .goto_table()
+            .filter(|&to| usize::from(to) >= n_tables)
+        {
+            return Err(PipelineError::GotoPastEnd { to, n_tables });
+        }
+        let targets: Vec<usize> = if table == ALL_TABLES && fm.command != FlowModCommand::Add {
+            (0..n_tables).collect()
+        } else if usize::from(table) < n_tables {
+            vec![usize::from(table)]
+        } else {
+            return Err(PipelineError::BadTable { table, n_tables });
+        };
+        let mut out = FlowModOutcome::default();
+        match fm.command {
+            FlowModCommand::Add => {
+                fm.flow.validate().map_err(|e| err(e.into()))?;
+                out.replaced = Arc::make_mut(&mut self.tables[targets[0]])
+                    .insert(fm.flow.clone(), now)
+                    .map_err(err)?;
+                self.version += 1;
+            }
+            FlowModCommand::Modify | FlowModCommand::ModifyStrict => {
+                let sel = fm.selector();
+                let mut selected = Vec::new();
+                for &t in &targets {
+                    let flows = self.tables[t].select(&sel);
+                    for f in &flows {
+                        let flow = crate::flow::Flow {
+                            instructions: fm.flow.instructions.clone(),
+                            ..f.flow.clone()
+                        };
+                        let table = t as u8;
+                        flow.validate()
+                            .map_err(|e: FlowError| PipelineError::Table {
+                                table,
+                                source: e.into(),
+                            })?;
+                    }
+                    if !flows.is_empty() {
+                        selected.push(t);
+                    }
+                }
+                let reset = fm.flow.flags.contains(FlowFlags::RESET_COUNTS);
+                for t in selected {
+                    let table = Arc::make_mut(&mut self.tables[t]);
+                    let modified = table
+                        .modify(&sel, &fm.flow.instructions, reset, now)
+                        .map_err(|source| PipelineError::Table {
+                            table: t as u8,
+                            source,
+                        })?;
+                    out.modified.extend(modified);
+                }
+                if !out.modified.is_empty() {
+                    self.version += 1;
+                }
+            }
+            FlowModCommand::Delete | FlowModCommand::DeleteStrict => {
+                let sel = fm.selector();
+                for t in targets {
+                    if self.tables[t].select(&sel).is_empty() {
+                        continue;
+                    }
+                    let removed = Arc::make_mut(&mut self.tables[t]).delete(&sel);
+                    out.removed
+                        .extend(removed.into_iter().map(|entry| RemovedFlow {
+                            entry,
+                            reason: RemovedReason::Delete,
+                        }));
+                }
+                if !out.removed.is_empty() {
+                    self.version += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes every flow whose idle or hard timeout has passed at `now`.
+    pub fn expire(&mut self, now: u64) -> Vec<RemovedFlow> {
+        let mut out = Vec::new();
+        for t in &mut self.tables {
+            if t.has_expired(now) {
+                out.extend(Arc::make_mut(t).expire(now));
+            }
+        }
+        if !out.is_empty() {
+            self.version += 1;
+        }
+        out
+    }
+
+    /// Runs a packet with this key through the tables from table 0.
+    pub fn execute(&self, key: &FlowKey) -> Verdict {
+        let mut key = *key;
+        let mut wc = [0u64; KEY_WORDS];
+        let mut extra = FlowKey::default();
+        let mut v = Verdict {
+            actions: Vec::new(),
+            matched: Vec::new(),
+            wildcards: FlowKey::default(),
+            table_miss: None,
+            meters: Vec::new(),
+        };
+        let mut set = ActionSet::default();
+        let mut t = 0usize;
+        let run_set = loop {
+            let (hit, mask) = self.tables[t].lookup_with_wildcards(&key);
+            for (w, m) in wc.iter_mut().zip(to_words(&mask)) {
+                *w |= m;
+            }
+            let Some(entry) = hit else {
+                match self.misses[t] {
+                    TableMiss::Continue if t + 1 < self.tables.len() => {
+                        t += 1;
+                        continue;
+                    }
+                    TableMiss::Drop | TableMiss::Continue => {}
+                    TableMiss::Controller { max_len } => {
+                        v.actions.push(Action::Controller { max_len })
+                    }
+                    TableMiss::Normal => v.actions.push(Action::Output(PortNo::NORMAL)),
+                }
+                v.table_miss = Some(t as u8);
+                break false;
+            };
+            v.matched.push(Arc::clone(entry));
+            let mut next = None;
+            for inst in &entry.flow.instructions {
+                match inst {
+                    Instruction::Meter(m) => v.meters.push(*m),
+                    Instruction::ApplyActions(actions) => {
+                        for a in actions {
+                            apply_to_key(a, &mut key, &mut extra);
+                            v.actions.push(*a);
+                        }
+                    }
+                    Instruction::ClearActions => set = ActionSet::default(),
+                    Instruction::WriteActions(actions) => {
+                        actions.iter().for_each(|a| set.write(*a))
+                    }
+                    Instruction::WriteMetadata { value, mask } => {
+                        key.metadata = (key.metadata & !mask) | (value & mask);
+                    }
+                    Instruction::GotoTable(n) => next = Some(usize::from(*n)),
+                }
+            }
+            match next {
+                Some(n) if n > t && n < self.tables.len() => t = n,
+                _ => break true,
+            }
+        };
+        if run_set {
+            set.append_to(&mut v.actions);
+        }
+        output_dependencies(&v.actions, &mut extra);
+        for (w, m) in wc.iter_mut().zip(to_words(&extra)) {
+            *w |= m;
+        }
+        v.wildcards = from_words(&wc);
+        v
+    }
+}
+
+/// Changes `key` as an apply-action changes the packet, so later tables
+/// match the packet as it then is; marks in `wc` the original bits the
+/// change depends on.
+fn apply_to_key(a: &Action, key: &mut FlowKey, wc: &mut FlowKey) {
+    match *a {
+        Action::SetField(f) => f.apply(key),
+        Action::PushVlan(_) => {
+            wc.vlan_tci = !0;
+            let inherited = if key.vlan_tci & VLAN_CFI != 0 {
+                key.vlan_tci & (VLAN_VID_MASK | VLAN_PCP_MASK)
+            } else {
+                0
+            };
+            key.vlan_tci = VLAN_CFI | inherited;
+        }
+        Action::PopVlan => {
+            wc.vlan_tci = !0;
+            key.vlan_tci = 0;
+        }
+        Action::DecTtl => {
+            (wc.nw_ttl, wc.dl_type) = (!0, !0);
+            key.nw_ttl = key.nw_ttl.saturating_sub(1);
+        }
+        Action::SetNwTtl(ttl) => key.nw_ttl = ttl,
+        Action::Output(_) | Action::Controller { .. } | Action::Group(_) | Action::SetQueue(_) => {}
+    }
+}
+
+/// Marks the key bits the datapath's handling of the final actions reads:
+/// every output depends on `in_port` (no output back to the ingress port
+/// unless IN_PORT), NORMAL also on the MACs and the VLAN.
+fn output_dependencies(actions: &[Action], wc: &mut FlowKey) {
+    for a in actions {
+        if let Action::Output(p) = *a {
+            wc.in_port = !0;
+            if p == PortNo::NORMAL {
+                (wc.dl_src, wc.dl_dst, wc.vlan_tci) = ([0xff; 6], [0xff; 6], !0);
+            }
+        }
+    }
+}
+
+/// OpenFlow's action set: at most one action of each kind (one set_field
+/// per field), run in a fixed order.
+#[derive(Default)]
+struct ActionSet {
+    pop_vlan: bool,
+    push_vlan: Option<u16>,
+    dec_ttl: bool,
+    set_nw_ttl: Option<u8>,
+    set_fields: Vec<Field>,
+    queue: Option<u32>,
+    group: Option<u32>,
+    output: Option<Action>,
+}
+
+impl ActionSet {
+    fn write(&mut self, a: Action) {
+        match a {
+            Action::PopVlan => self.pop_vlan = true,
+            Action::PushVlan(tpid) => self.push_vlan = Some(tpid),
+            Action::DecTtl => self.dec_ttl = true,
+            Action::SetNwTtl(ttl) => self.set_nw_ttl = Some(ttl),
+            Action::SetField(f) => {
+                let same = std::mem::discriminant(&f);
+                match self
+                    .set_fields
+                    .iter_mut()
+                    .find(|g| std::mem::discriminant(*g) == same)
+                {
+                    Some(g) => *g = f,
+                    None => self.set_fields.push(f),
+                }
+            }
+            Action::SetQueue(q) => self.queue = Some(q),
+            Action::Group(g) => self.group = Some(g),
+            Action::Output(_) | Action::Controller { .. } => self.output = Some(a),
+        }
+    }
+
+    fn append_to(self, out: &mut Vec<Action>) {
+        if self.pop_vlan {
+            out.push(Action::PopVlan);
+        }
+        out.extend(self.push_vlan.map(Action::PushVlan));
+        if self.dec_ttl {
+            out.push(Action::DecTtl);
+        }
+        out.extend(self.set_nw_ttl.map(Action::SetNwTtl));
+        out.extend(self.set_fields.into_iter().map(Action::SetField));
+        out.extend(self.queue.map(Action::SetQueue));
+        match self.group {
+            Some(g) => out.push(Action::Group(g)),
+            None => out.extend(self.output),
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Ports: how frames enter and leave a switch.
+//!
+//! The datapath sees every port through [`PortIo`]. Kernel-backed ports wrap
+//! `vnet-sys` sockets and devices: [`PacketPort`] (AF_PACKET on a veth or
+//! other netdev) and [`TapPort`] (a TAP device's queue, for VMs).
+//! [`MemPort`] is an in-memory port for tests and simulations.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::{Arc, Mutex};
+
+use vnet_sys::packet::{PacketSocket, RecvMeta};
+
+use crate::frame::{Frame, HEADROOM};
+
+/// Frame I/O of one port. Implementations never block.
+pub trait PortIo: Send {
+    /// Receives up to `frames.len()` frames (each into its `recv_area`),
+    /// setting `start`/`len`/`vnet`; returns how many.
+    fn recv(&mut self, frames: &mut [Frame]) -> io::Result<usize>;
+    /// Sends frames; returns how many were taken.
+    fn send(&mut self, frames: &[&Frame]) -> io::Result<usize>;
+    /// A descriptor to poll for readability (`None`: always poll `recv`).
+    fn poll_fd(&self) -> Option<BorrowedFd<'_>>;
+    /// Whether frames of this port carry a virtio_net_hdr.
+    fn vnet_hdr(&self) -> bool;
+}
+
+/// An AF_PACKET socket bound to a netdev (veth end, etc.).
+#[derive(Debug)]
+pub struct PacketPort {
+    sock: PacketSocket,
+    meta: Vec<RecvMeta>,
+}
+
+impl PacketPort {
+    pub fn new(sock: PacketSocket) -> PacketPort {
+        PacketPort {
+            sock,
+            meta: vec![RecvMeta::default(); 64],
+        }
+    }
+}
+
+impl PortIo for PacketPort {
+    fn recv(&mut self, frames: &mut [Frame]) -> io::Result<usize> {
+        let vnet = self.sock.vnet_hdr();
+        let n = frames.len().min(self.meta.len());
+        let mut areas: Vec<&mut [u8]> = frames[..n].iter_mut().map(|f| f.recv_area()).collect();
+        let got = self.sock.recv_batch(&mut areas, &mut self.meta)?;
+        drop(areas);
+        for (f, m) in frames.iter_mut().zip(&self.meta).take(got) {
+            f.start = HEADROOM;
+            f.len = m.len;
+            f.vnet = vnet;
+            if let Some((tpid, tci)) = m.vlan {
+                // The kernel stripped the tag into metadata: put it back.
+                f.push_vlan(tpid, tci);
+            }
+        }
+        Ok(got)
+    }
+
+    fn send(&mut self, frames: &[&Frame]) -> io::Result<usize> {
+        let wires: Vec<&[u8]> = frames.iter().map(|f| f.wire()).collect();
+        self.sock.send_batch(&wires)
+    }
+
+    fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.sock.as_fd())
+    }
+
+    fn vnet_hdr(&self) -> bool {
+        self.sock.vnet_hdr()
+    }
+}
+
+/// A TAP device queue (opened non-blocking, with IFF_VNET_HDR when `vnet`).
+#[derive(Debug)]
+pub struct TapPort {
+    file: File,
+    vnet: bool,
+}
+
+impl TapPort {
+    pub fn new(file: File, vnet: bool) -> TapPort {
+        TapPort { file, vnet }
+    }
+}
+
+impl PortIo for TapPort {
+    fn recv(&mut self, frames: &mut [Frame]) -> io::Result<usize> {
+        let mut got = 0;
+        for f in frames.iter_mut() {
+            match self.file.read(f.recv_area()) {
+                Ok(n) => {
+                    f.start = HEADROOM;
+                    f.len = n;
+                    f.vnet = self.vnet;
+                    got += 1;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if got == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(got)
+    }
+
+    fn send(&mut self, frames: &[&Frame]) -> io::Result<usize> {
+        let mut sent = 0;
+        for f in frames {
+            match self.file.write(f.wire()) {
+                Ok(_) => sent += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // A TAP whose device is down (no reader) refuses frames: drop.
+                Err(_) => sent += 1,
+            }
+        }
+        Ok(sent)
+    }
+
+    fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.file.as_fd())
+    }
+
+    fn vnet_hdr(&self) -> bool {
+        self.vnet
+    }
+}
+
+/// Both directions of an in-memory port, shared with the test that drives it.
+#[derive(Debug, Default)]
+pub struct MemQueues {
+    /// Frames waiting to enter the switch (Ethernet bytes).
+    pub inbound: VecDeque<Vec<u8>>,
+    /// Frames the switch sent out of this port (Ethernet bytes).
+    pub outbound: Vec<Vec<u8>>,
+}
+
+/// An in-memory port without vnet headers.
+#[derive(Debug, Clone, Default)]
+pub struct MemPort {
+    pub queues: Arc<Mutex<MemQueues>>,
+}
+
+impl MemPort {
+    pub fn new() -> MemPort {
+        MemPort::default()
+    }
+
+    pub fn inject(&self, frame: &[u8]) {
+        self.queues
+            .lock()
+            .expect("mem port")
+            .inbound
+            .push_back(frame.to_vec());
+    }
+
+    pub fn take_sent(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.queues.lock().expect("mem port").outbound)
+    }
+}
+
+impl PortIo for MemPort {
+    fn recv(&mut self, frames: &mut [Frame]) -> io::Result<usize> {
+        let mut q = self.queues.lock().expect("mem port");
+        let mut got = 0;
+        for f in frames.iter_mut() {
+            let Some(bytes) = q.inbound.pop_front() else {
+                break;
+            };
+            let area = f.recv_area();
+            let n = bytes.len().min(area.len());
+            area[..n].copy_from_slice(&bytes[..n]);
+            f.start = HEADROOM;
+            f.len = n;
+            f.vnet = false;
+            got += 1;
+        }
+        Ok(got)
+    }
+
+    fn send(&mut self, frames: &[&Frame]) -> io::Result<usize> {
+        let mut q = self.queues.lock().expect("mem port");
+        for f in frames {
+            q.outbound.push(f.eth().to_vec());
+        }
+        Ok(frames.len())
+    }
+
+    fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
+
+    fn vnet_hdr(&self) -> bool {
+        false
+    }
+}

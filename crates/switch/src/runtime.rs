@@ -1,0 +1,304 @@
+//! The switch runtime inside the daemon: a set of switches, one datapath
+//! thread each, reconfigured from the control plane.
+//!
+//! Threads: each switch's datapath thread polls its ports (sleeping in
+//! poll(2) when idle — no spinning) and holds the switch's lock only while
+//! it moves a batch. The control plane takes the same lock briefly to
+//! change ports or rules and wakes the thread through a socket pair so it
+//! picks up new ports at once.
+//!
+//! Configuration is declarative ([`SwitchConfig`]): `apply` adds, removes
+//! and re-plumbs ports to match, and installs the flows. The daemon builds
+//! configs from the lab file and the flows users added, so a restarted
+//! daemon comes back with the same ports and flows.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use serde::{Deserialize, Serialize};
+use vnet_sys::packet::{PacketOptions, PacketSocket};
+use vnet_sys::Netns;
+
+use crate::datapath::{Datapath, SwitchPort, VlanMode};
+use crate::learning::{MacTable, DEFAULT_AGEING, DEFAULT_CAPACITY};
+use crate::port::{PacketPort, PortIo};
+
+/// One port of a switch: a netdev in the switch's namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortConfig {
+    pub name: String,
+    /// OpenFlow port number (1-based, stable across restarts).
+    pub ofport: u32,
+    #[serde(default)]
+    pub vlan: VlanMode,
+}
+
+/// A switch as the daemon should run it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SwitchConfig {
+    pub name: String,
+    /// The namespace holding the port netdevs.
+    pub netns: String,
+    pub ports: Vec<PortConfig>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("switch {switch}: port {port}: {reason}")]
+    Port {
+        switch: String,
+        port: String,
+        reason: String,
+    },
+    #[error("switch {switch}: {reason}")]
+    Switch { switch: String, reason: String },
+    #[error("no switch named {0}")]
+    NoSuchSwitch(String),
+}
+
+/// A running switch: its datapath behind a lock, its thread, its waker.
+pub struct SwitchHandle {
+    pub config: SwitchConfig,
+    pub dp: Arc<Mutex<Datapath>>,
+    waker: UnixStream,
+    stop: Arc<AtomicBool>,
+    /// Bumped when ports change so the thread rebuilds its poll set.
+    generation: Arc<AtomicU64>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SwitchHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SwitchHandle")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+fn open_port(netns: &Netns, switch: &str, p: &PortConfig) -> Result<Box<dyn PortIo>, RuntimeError> {
+    let fail = |reason: String| RuntimeError::Port {
+        switch: switch.to_string(),
+        port: p.name.clone(),
+        reason,
+    };
+    let name = p.name.clone();
+    let sock = netns
+        .run(move || -> std::io::Result<PacketSocket> {
+            let mut nl = vnet_sys::Netlink::open().map_err(std::io::Error::other)?;
+            let idx = nl.index_of(&name).map_err(std::io::Error::other)?;
+            PacketSocket::open(idx, PacketOptions::default())
+        })
+        .map_err(|e| fail(e.to_string()))?
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(Box::new(PacketPort::new(sock)))
+}
+
+impl SwitchHandle {
+    /// Starts a switch with its ports.
+    pub fn start(config: SwitchConfig) -> Result<SwitchHandle, RuntimeError> {
+        let mut dp = Datapath::new(
+            config.name.clone(),
+            MacTable::new(DEFAULT_CAPACITY, DEFAULT_AGEING),
+        );
+        let netns = Netns::open(&config.netns).map_err(|e| RuntimeError::Switch {
+            switch: config.name.clone(),
+            reason: e.to_string(),
+        })?;
+        for p in &config.ports {
+            let io = open_port(&netns, &config.name, p)?;
+            dp.add_port(SwitchPort {
+                name: p.name.clone(),
+                ofport: p.ofport,
+                vlan: p.vlan.clone(),
+                io,
+                stats: Default::default(),
+            });
+        }
+        Ok(Self::spawn(config, dp))
+    }
+
+    /// Runs an already-assembled datapath (tests use in-memory ports).
+    pub fn spawn(config: SwitchConfig, dp: Datapath) -> SwitchHandle {
+        let (waker, wake_rx) = UnixStream::pair().expect("socketpair");
+        let _ = wake_rx.set_nonblocking(true);
+        let dp = Arc::new(Mutex::new(dp));
+        let stop = Arc::new(AtomicBool::new(false));
+        let generation = Arc::new(AtomicU64::new(0));
+        let thread = {
+            let (dp, stop, generation) = (dp.clone(), stop.clone(), generation.clone());
+            std::thread::Builder::new()
+                .name(format!("dp-{}", config.name))
+                .spawn(move || run_datapath(dp, wake_rx, stop, generation))
+                .expect("spawn datapath thread")
+        };
+        SwitchHandle {
+            config,
+            dp,
+            waker,
+            stop,
+            generation,
+            thread: Some(thread),
+        }
+    }
+
+    /// Wakes the datapath thread (after a change).
+    pub fn wake(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let _ = (&self.waker).write(&[1]);
+    }
+
+    /// Brings ports in line with `config` (adds, removes, changes VLAN mode).
+    pub fn reconfigure(&mut self, config: SwitchConfig) -> Result<(), RuntimeError> {
+        let netns = Netns::open(&config.netns).map_err(|e| RuntimeError::Switch {
+            switch: config.name.clone(),
+            reason: e.to_string(),
+        })?;
+        {
+            let mut dp = self.dp.lock().expect("datapath lock");
+            let gone: Vec<String> = dp
+                .ports
+                .iter()
+                .filter(|p| {
+                    !config
+                        .ports
+                        .iter()
+                        .any(|c| c.name == p.name && c.ofport == p.ofport)
+                })
+                .map(|p| p.name.clone())
+                .collect();
+            for g in gone {
+                dp.remove_port(&g);
+            }
+            for c in &config.ports {
+                match dp.ports.iter_mut().find(|p| p.name == c.name) {
+                    Some(p) => p.vlan = c.vlan.clone(),
+                    None => {
+                        let io = open_port(&netns, &config.name, c)?;
+                        dp.add_port(SwitchPort {
+                            name: c.name.clone(),
+                            ofport: c.ofport,
+                            vlan: c.vlan.clone(),
+                            io,
+                            stats: Default::default(),
+                        });
+                    }
+                }
+            }
+        }
+        self.config = config;
+        self.wake();
+        Ok(())
+    }
+
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for SwitchHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run_datapath(
+    dp: Arc<Mutex<Datapath>>,
+    mut wake: UnixStream,
+    stop: Arc<AtomicBool>,
+    generation: Arc<AtomicU64>,
+) {
+    let epoch = Instant::now();
+    let mut seen_gen = u64::MAX;
+    let mut fds: Vec<(usize, OwnedFd)> = Vec::new();
+    let mut always: Vec<usize> = Vec::new();
+    let mut last_tick = 0u64;
+    while !stop.load(Ordering::SeqCst) {
+        let g = generation.load(Ordering::SeqCst);
+        if g != seen_gen {
+            seen_gen = g;
+            let d = dp.lock().expect("datapath lock");
+            fds.clear();
+            always.clear();
+            for (i, p) in d.ports.iter().enumerate() {
+                match p.io.poll_fd().and_then(|fd| fd.try_clone_to_owned().ok()) {
+                    Some(fd) => fds.push((i, fd)),
+                    None => always.push(i),
+                }
+            }
+        }
+        let timeout = if always.is_empty() { 1000u16 } else { 1 };
+        let mut pfds: Vec<PollFd> = fds
+            .iter()
+            .map(|(_, fd)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+            .collect();
+        pfds.push(PollFd::new(wake.as_fd(), PollFlags::POLLIN));
+        let ready = poll(&mut pfds, PollTimeout::from(timeout)).unwrap_or(0);
+        let readable: Vec<bool> = pfds
+            .iter()
+            .map(|p| {
+                p.revents().is_some_and(|r| {
+                    r.intersects(PollFlags::POLLIN | PollFlags::POLLERR | PollFlags::POLLHUP)
+                })
+            })
+            .collect();
+        drop(pfds);
+        if readable.last().copied().unwrap_or(false) {
+            let mut b = [0u8; 64];
+            while matches!(wake.read(&mut b), Ok(n) if n > 0) {}
+        }
+        let now_ms = epoch.elapsed().as_millis() as u64;
+        let mut d = dp.lock().expect("datapath lock");
+        if ready > 0 || !always.is_empty() {
+            let mut ports: Vec<usize> = fds
+                .iter()
+                .zip(&readable)
+                .filter(|(_, r)| **r)
+                .map(|((i, _), _)| *i)
+                .collect();
+            ports.extend(always.iter().copied());
+            for pi in ports {
+                if pi >= d.ports.len() {
+                    continue;
+                }
+                // Drain a bounded number of batches per wake-up for fairness.
+                for _ in 0..8 {
+                    match d.poll_port(pi, now_ms) {
+                        Ok(n) if n == crate::datapath::BATCH => continue,
+                        Ok(_) => break,
+                        Err(_) => {
+                            // The device went away or is down: the port stays
+                            // configured; poll it again after the next change.
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if now_ms >= last_tick + 1000 {
+            last_tick = now_ms;
+            d.macs.expire(now_ms);
+        }
+    }
+}
+
+/// Waits until `f` holds or `timeout` passes (test helper for async datapaths).
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    f()
+}
