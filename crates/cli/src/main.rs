@@ -6,6 +6,8 @@
 
 mod cmd;
 mod output;
+mod switchd;
+mod switchset;
 
 use std::process::ExitCode;
 
@@ -39,6 +41,14 @@ enum Command {
     Pingall(cmd::pingall::Args),
     Graph(cmd::graph::Args),
     Probe(cmd::probe::Args),
+    Switch(cmd::switch::Args),
+    /// The lab's switch daemon (started by `vnet up`; not for direct use).
+    #[command(hide = true)]
+    Switchd {
+        lab: String,
+        #[arg(long)]
+        worker: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +61,8 @@ fn main() -> ExitCode {
         Command::Pingall(a) => cmd::pingall::run(a),
         Command::Graph(a) => cmd::graph::run(a),
         Command::Probe(a) => cmd::probe::run(a),
+        Command::Switch(a) => cmd::switch::run(a),
+        Command::Switchd { lab, worker } => switchd::run(&lab, worker),
     };
     match result {
         Ok(code) => code,

@@ -27,7 +27,7 @@ use vnet_switch::runtime::{PortConfig, SwitchConfig};
 use vnet_topo::lab::{Lab, NodeKind, PortVlan};
 use vnet_topo::state::lab_dir;
 
-use crate::switch_rules::SwitchSet;
+use crate::switchset::SwitchSet;
 
 pub fn socket_path(lab: &str) -> PathBuf {
     lab_dir(lab).join("switchd.sock")
@@ -215,6 +215,19 @@ fn run_worker(lab: &str) -> Result<ExitCode> {
     let set = Arc::new(Mutex::new(SwitchSet::new(lab)));
     if let Err(e) = set.lock().expect("switch set").reload() {
         eprintln!("vnet switchd {lab}: initial load: {e:#}");
+    }
+    {
+        // Flow timeouts (idle/hard) are enforced once a second.
+        let set = Arc::downgrade(&set);
+        std::thread::spawn(move || {
+            while let Some(set) = set.upgrade() {
+                if let Ok(mut s) = set.lock() {
+                    s.expire();
+                }
+                drop(set);
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        });
     }
     for conn in listener.incoming() {
         let Ok(conn) = conn else { continue };

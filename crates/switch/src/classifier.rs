@@ -149,14 +149,23 @@ pub fn from_words(w: &[u64; KEY_WORDS]) -> FlowKey {
     }
 }
 
-/// Flows sharing one masked key, highest priority first.
+/// Flows sharing one masked key, highest priority first. A bucket with no
+/// flows is free (listed in `Subtable::free`).
 #[derive(Clone, Debug)]
 struct Bucket {
     hash: u64,
     key: Words,
-    /// Priority of `flows[0]`.
-    top: u16,
     flows: Vec<FlowRef>,
+}
+
+/// What the hash index holds per bucket: small, so that probing stays in
+/// cache; the bucket is read only when the full hash matches.
+#[derive(Clone, Copy, Debug)]
+struct IndexEntry {
+    hash: u64,
+    bucket: u32,
+    /// Priority of the bucket's first flow.
+    top: u16,
 }
 
 /// All flows with one mask.
@@ -170,7 +179,9 @@ struct Subtable {
     seq: u64,
     /// Flow count per priority; the last key is the maximum.
     priorities: BTreeMap<u16, usize>,
-    buckets: HashTable<Bucket>,
+    index: HashTable<IndexEntry>,
+    buckets: Vec<Bucket>,
+    free: Vec<u32>,
 }
 
 impl Subtable {
@@ -189,7 +200,9 @@ impl Subtable {
             n_idx: n_idx as u8,
             seq,
             priorities: BTreeMap::new(),
-            buckets: HashTable::new(),
+            index: HashTable::new(),
+            buckets: Vec::new(),
+            free: Vec::new(),
         }
     }
 
@@ -201,23 +214,59 @@ impl Subtable {
         &self.idx[..usize::from(self.n_idx)]
     }
 
-    /// `key` masked, and its hash.
+    /// The hash of `key` masked.
     #[inline]
-    fn masked(&self, key: &Words, hasher: &FixedState) -> (Words, u64) {
-        let mut m = [0u64; KEY_WORDS];
+    fn hash(&self, key: &Words, hasher: &FixedState) -> u64 {
         let mut h = hasher.build_hasher();
         for &i in self.words() {
             let i = usize::from(i);
-            m[i] = key[i] & self.mask[i];
-            h.write_u64(m[i]);
+            h.write_u64(key[i] & self.mask[i]);
         }
-        (m, h.finish())
+        h.finish()
     }
 
+    /// Whether bucket `b` holds `key` (unmasked).
     #[inline]
-    fn find(&self, key: &Words, hasher: &FixedState) -> Option<&Bucket> {
-        let (m, hash) = self.masked(key, hasher);
-        self.buckets.find(hash, |b| b.hash == hash && b.key == m)
+    fn holds(&self, b: u32, key: &Words) -> bool {
+        let bk = &self.buckets[b as usize].key;
+        self.words()
+            .iter()
+            .all(|&i| bk[usize::from(i)] == key[usize::from(i)] & self.mask[usize::from(i)])
+    }
+
+    /// The index entry of the bucket holding `key` (unmasked).
+    #[inline]
+    fn find(&self, key: &Words, hasher: &FixedState) -> Option<&IndexEntry> {
+        let hash = self.hash(key, hasher);
+        self.index
+            .find(hash, |e| e.hash == hash && self.holds(e.bucket, key))
+    }
+
+    /// The live buckets with their numbers.
+    fn live(&self) -> impl Iterator<Item = (u32, &Bucket)> {
+        self.buckets
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| !b.flows.is_empty())
+            .map(|(i, b)| (i as u32, b))
+    }
+
+    /// Re-reads bucket `b`'s top priority into the index, or drops it from
+    /// the index (and frees it) when empty.
+    fn refresh(&mut self, b: u32) {
+        let bucket = &self.buckets[b as usize];
+        let hash = bucket.hash;
+        let top = bucket.flows.first().map(|f| f.flow.priority);
+        let Ok(entry) = self.index.find_entry(hash, |e| e.bucket == b) else {
+            return;
+        };
+        match top {
+            Some(top) => entry.into_mut().top = top,
+            None => {
+                entry.remove();
+                self.free.push(b);
+            }
+        }
     }
 
     fn n_flows(&self) -> usize {
@@ -249,11 +298,11 @@ impl TableError {
     }
 }
 
-/// Where a flow sits: subtable index, bucket hash and key, priority.
+/// Where a flow sits: subtable, bucket and priority.
+#[derive(Clone, Copy)]
 struct Slot {
     subtable: usize,
-    hash: u64,
-    key: Words,
+    bucket: u32,
     priority: u16,
 }
 
@@ -334,51 +383,44 @@ impl FlowTable {
     /// The highest-priority flow matching `key`.
     #[inline]
     pub fn lookup(&self, key: &FlowKey) -> Option<&FlowRef> {
-        let w = to_words(key);
-        let mut best: Option<&Bucket> = None;
-        for &(max, i) in &self.order {
-            if best.is_some_and(|b| b.top >= max) {
-                break;
-            }
-            if let Some(b) = self.subtables[i as usize].find(&w, &self.hasher) {
-                if best.is_none_or(|bb| b.top > bb.top) {
-                    best = Some(b);
-                }
-            }
-        }
-        best.map(|b| &b.flows[0])
+        self.search(&to_words(key), |_| {})
     }
 
     /// [`lookup`](Self::lookup), plus the union of the masks of the
     /// subtables consulted: the bits of `key` the answer depends on.
     pub fn lookup_with_wildcards(&self, key: &FlowKey) -> (Option<&FlowRef>, FlowKey) {
-        let w = to_words(key);
         let mut wc = [0u64; KEY_WORDS];
-        let mut best: Option<&Bucket> = None;
-        for &(max, i) in &self.order {
-            if best.is_some_and(|b| b.top >= max) {
-                break;
-            }
-            let st = &self.subtables[i as usize];
+        let found = self.search(&to_words(key), |st| {
             for &j in st.words() {
                 wc[usize::from(j)] |= st.mask[usize::from(j)];
             }
-            if let Some(b) = st.find(&w, &self.hasher) {
-                if best.is_none_or(|bb| b.top > bb.top) {
-                    best = Some(b);
+        });
+        (found, from_words(&wc))
+    }
+
+    /// Tuple-space search; `visit` sees every subtable consulted.
+    #[inline(always)]
+    fn search(&self, w: &Words, mut visit: impl FnMut(&Subtable)) -> Option<&FlowRef> {
+        let mut best: Option<(u16, usize, u32)> = None;
+        for &(max, i) in &self.order {
+            if best.is_some_and(|(top, _, _)| top >= max) {
+                break;
+            }
+            let st = &self.subtables[i as usize];
+            visit(st);
+            if let Some(e) = st.find(w, &self.hasher) {
+                if best.is_none_or(|(top, _, _)| e.top > top) {
+                    best = Some((e.top, i as usize, e.bucket));
                 }
             }
         }
-        (best.map(|b| &b.flows[0]), from_words(&wc))
+        best.map(|(_, i, b)| &self.subtables[i].buckets[b as usize].flows[0])
     }
 
     /// The flow with exactly this match and priority.
     pub fn find_strict(&self, m: &Match, priority: u16) -> Option<&FlowRef> {
         let slot = self.slot_of(m, priority)?;
-        let st = &self.subtables[slot.subtable];
-        let b = st
-            .buckets
-            .find(slot.hash, |b| b.hash == slot.hash && b.key == slot.key)?;
+        let b = &self.subtables[slot.subtable].buckets[slot.bucket as usize];
         b.flows.iter().find(|f| f.flow.priority == priority)
     }
 
@@ -422,26 +464,43 @@ impl FlowTable {
         });
         let timed = flow.idle_timeout != 0 || flow.hard_timeout != 0;
         let st = &mut self.subtables[si];
-        let (key, hash) = st.masked(&to_words(&flow.r#match.key), &self.hasher);
+        let key = to_words(&flow.r#match.key);
         let old_max = st.max_priority();
-        let bucket = match st
-            .buckets
-            .find_mut(hash, |b| b.hash == hash && b.key == key)
-        {
-            Some(b) => b,
+        let b = match st.find(&key, &self.hasher) {
+            Some(e) => e.bucket,
             None => {
-                let b = Bucket {
+                let hash = st.hash(&key, &self.hasher);
+                let bucket = Bucket {
                     hash,
                     key,
-                    top: priority,
                     flows: Vec::new(),
                 };
-                st.buckets.insert_unique(hash, b, |b| b.hash).into_mut()
+                let b = match st.free.pop() {
+                    Some(b) => {
+                        st.buckets[b as usize] = bucket;
+                        b
+                    }
+                    None => {
+                        st.buckets.push(bucket);
+                        (st.buckets.len() - 1) as u32
+                    }
+                };
+                st.index.insert_unique(
+                    hash,
+                    IndexEntry {
+                        hash,
+                        bucket: b,
+                        top: priority,
+                    },
+                    |e| e.hash,
+                );
+                b
             }
         };
-        let pos = bucket.flows.partition_point(|f| f.flow.priority > priority);
+        let flows = &mut st.buckets[b as usize].flows;
+        let pos = flows.partition_point(|f| f.flow.priority > priority);
         if replacing {
-            let old = &bucket.flows[pos];
+            let old = &flows[pos];
             let stats = if flow.flags.contains(FlowFlags::RESET_COUNTS) {
                 FlowStats::new(now)
             } else {
@@ -451,19 +510,14 @@ impl FlowTable {
                 flow,
                 stats: Arc::new(stats),
             });
-            let old = std::mem::replace(&mut bucket.flows[pos], entry);
+            let old = std::mem::replace(&mut flows[pos], entry);
             let was_timed = old.flow.idle_timeout != 0 || old.flow.hard_timeout != 0;
             self.n_timed = self.n_timed + usize::from(timed) - usize::from(was_timed);
             return Ok(Some(old));
         }
-        bucket.flows.insert(
-            pos,
-            Arc::new(FlowEntry {
-                flow,
-                stats: Arc::new(FlowStats::new(now)),
-            }),
-        );
-        bucket.top = bucket.flows[0].flow.priority;
+        let stats = Arc::new(FlowStats::new(now));
+        flows.insert(pos, Arc::new(FlowEntry { flow, stats }));
+        st.refresh(b);
         *st.priorities.entry(priority).or_insert(0) += 1;
         let max_changed = st.max_priority() != old_max;
         self.n_flows += 1;
@@ -477,15 +531,16 @@ impl FlowTable {
     /// Whether a flow of `priority` overlapping `m` exists.
     fn overlaps(&self, m: &Match, priority: u16) -> bool {
         let (key, mask) = (to_words(&m.key), to_words(&m.mask));
-        self.subtables
+        let candidates = self
+            .subtables
             .iter()
-            .filter(|st| st.priorities.contains_key(&priority))
-            .any(|st| {
-                st.buckets.iter().any(|b| {
-                    (0..KEY_WORDS).all(|i| (b.key[i] ^ key[i]) & st.mask[i] & mask[i] == 0)
-                        && b.flows.iter().any(|f| f.flow.priority == priority)
-                })
+            .filter(|st| st.priorities.contains_key(&priority));
+        candidates.into_iter().any(|st| {
+            st.live().any(|(_, b)| {
+                (0..KEY_WORDS).all(|i| (b.key[i] ^ key[i]) & st.mask[i] & mask[i] == 0)
+                    && b.flows.iter().any(|f| f.flow.priority == priority)
             })
+        })
     }
 
     /// OpenFlow 1.3 modify: replaces the instructions of every flow `sel`
@@ -503,25 +558,19 @@ impl FlowTable {
         let mut slots = Vec::new();
         let mut checked: Result<(), FlowError> = Ok(());
         self.visit_selected(sel, |e, slot| {
-            let flow = Flow {
-                instructions: instructions.to_vec(),
-                ..e.flow.clone()
-            };
             if checked.is_ok() {
-                checked = flow.validate();
+                checked = Flow {
+                    instructions: instructions.to_vec(),
+                    ..e.flow.clone()
+                }
+                .validate();
             }
             slots.push(slot);
         });
         checked?;
         let mut out = Vec::with_capacity(slots.len());
         for slot in slots {
-            let st = &mut self.subtables[slot.subtable];
-            let Some(b) = st
-                .buckets
-                .find_mut(slot.hash, |b| b.hash == slot.hash && b.key == slot.key)
-            else {
-                continue;
-            };
+            let b = &mut self.subtables[slot.subtable].buckets[slot.bucket as usize];
             let Some(f) = b
                 .flows
                 .iter_mut()
@@ -550,17 +599,16 @@ impl FlowTable {
     pub fn delete(&mut self, sel: &FlowSelector) -> Vec<FlowRef> {
         let mut slots = Vec::new();
         self.visit_selected(sel, |_, slot| slots.push(slot));
-        self.remove_slots(slots)
+        self.remove_slots(&slots)
     }
 
     /// Removes the flows whose hard timeout (since creation) or idle timeout
     /// (since last use) has passed at `now`.
     pub fn expire(&mut self, now: u64) -> Vec<RemovedFlow> {
         let (slots, reasons) = self.expired(now);
-        let removed = self.remove_slots(slots);
-        removed
-            .into_iter()
-            .zip(reasons)
+        let removed = self.remove_slots(&slots);
+        let pairs = removed.into_iter().zip(reasons);
+        pairs
             .map(|(entry, reason)| RemovedFlow { entry, reason })
             .collect()
     }
@@ -579,7 +627,7 @@ impl FlowTable {
             secs != 0 && now.saturating_sub(since) >= u64::from(secs) * MILLIS_PER_SEC
         };
         for (si, st) in self.subtables.iter().enumerate() {
-            for b in st.buckets.iter() {
+            for (bi, b) in st.live() {
                 for f in &b.flows {
                     let reason = if past(f.stats.created(), f.flow.hard_timeout) {
                         RemovedReason::HardTimeout
@@ -590,8 +638,7 @@ impl FlowTable {
                     };
                     slots.push(Slot {
                         subtable: si,
-                        hash: b.hash,
-                        key: b.key,
+                        bucket: bi,
                         priority: f.flow.priority,
                     });
                     reasons.push(reason);
@@ -604,12 +651,12 @@ impl FlowTable {
     /// Calls `f` on every flow `sel` selects, with its slot.
     fn visit_selected<'a>(&'a self, sel: &FlowSelector, mut f: impl FnMut(&'a FlowRef, Slot)) {
         if let Some(priority) = sel.priority {
-            if let (Some(slot), Some(e)) = (
-                self.slot_of(&sel.r#match, priority),
-                self.find_strict(&sel.r#match, priority),
-            ) {
-                if sel.selects(&e.flow) {
-                    f(e, slot);
+            if let Some(slot) = self.slot_of(&sel.r#match, priority) {
+                let b = &self.subtables[slot.subtable].buckets[slot.bucket as usize];
+                if let Some(e) = b.flows.iter().find(|e| e.flow.priority == priority) {
+                    if sel.selects(&e.flow) {
+                        f(e, slot);
+                    }
                 }
             }
             return;
@@ -619,19 +666,20 @@ impl FlowTable {
             if (0..KEY_WORDS).any(|i| mask[i] & !st.mask[i] != 0) {
                 continue; // the subtable's flows are less specific than sel
             }
-            for b in st.buckets.iter() {
+            for (bi, b) in st.live() {
                 if (0..KEY_WORDS).any(|i| b.key[i] & mask[i] != key[i]) {
                     continue;
                 }
                 for e in &b.flows {
                     if sel.selects(&e.flow) {
-                        let slot = Slot {
-                            subtable: si,
-                            hash: b.hash,
-                            key: b.key,
-                            priority: e.flow.priority,
-                        };
-                        f(e, slot);
+                        f(
+                            e,
+                            Slot {
+                                subtable: si,
+                                bucket: bi,
+                                priority: e.flow.priority,
+                            },
+                        );
                     }
                 }
             }
@@ -640,38 +688,25 @@ impl FlowTable {
 
     fn slot_of(&self, m: &Match, priority: u16) -> Option<Slot> {
         let subtable = *self.by_mask.get(&to_words(&m.mask))?;
-        let (key, hash) = self.subtables[subtable].masked(&to_words(&m.key), &self.hasher);
+        let e = self.subtables[subtable].find(&to_words(&m.key), &self.hasher)?;
         Some(Slot {
             subtable,
-            hash,
-            key,
+            bucket: e.bucket,
             priority,
         })
     }
 
-    fn remove_slots(&mut self, slots: Vec<Slot>) -> Vec<FlowRef> {
+    fn remove_slots(&mut self, slots: &[Slot]) -> Vec<FlowRef> {
         let mut removed = Vec::with_capacity(slots.len());
-        for slot in &slots {
+        for slot in slots {
             let st = &mut self.subtables[slot.subtable];
-            let Ok(mut entry) = st
-                .buckets
-                .find_entry(slot.hash, |b| b.hash == slot.hash && b.key == slot.key)
-            else {
+            let flows = &mut st.buckets[slot.bucket as usize].flows;
+            let Some(pos) = flows.iter().position(|f| f.flow.priority == slot.priority) else {
                 continue;
             };
-            let b = entry.get_mut();
-            let Some(pos) = b
-                .flows
-                .iter()
-                .position(|f| f.flow.priority == slot.priority)
-            else {
-                continue;
-            };
-            let f = b.flows.remove(pos);
-            if b.flows.is_empty() {
-                entry.remove();
-            } else {
-                b.top = b.flows[0].flow.priority;
+            let f = flows.remove(pos);
+            if pos == 0 {
+                st.refresh(slot.bucket);
             }
             if let Some(n) = st.priorities.get_mut(&slot.priority) {
                 *n -= 1;
@@ -710,7 +745,7 @@ impl FlowTable {
         self.order = order;
     }
 
-    /// Consistency check for tests: counts, orders and bucket invariants.
+    /// Consistency check for tests: counts, orders, index and buckets.
     #[doc(hidden)]
     pub fn check_invariants(&self) {
         let mut n = 0;
@@ -720,11 +755,16 @@ impl FlowTable {
             assert!(!st.priorities.is_empty(), "empty subtable kept");
             assert_eq!(
                 st.n_flows(),
-                st.buckets.iter().map(|b| b.flows.len()).sum::<usize>()
+                st.live().map(|(_, b)| b.flows.len()).sum::<usize>()
             );
-            for b in st.buckets.iter() {
-                assert!(!b.flows.is_empty());
-                assert_eq!(b.top, b.flows[0].flow.priority);
+            assert_eq!(st.index.len(), st.live().count());
+            assert_eq!(st.index.len() + st.free.len(), st.buckets.len());
+            for (bi, b) in st.live() {
+                let e = st.find(&b.key, &self.hasher).expect("live bucket indexed");
+                assert_eq!(
+                    (e.bucket, e.hash, e.top),
+                    (bi, b.hash, b.flows[0].flow.priority)
+                );
                 assert!(b
                     .flows
                     .windows(2)

@@ -189,6 +189,7 @@ pub struct Datapath {
     rx: Vec<Frame>,
     tx: Vec<Vec<TxItem>>,
     pub stats: DatapathStats,
+    epoch: std::time::Instant,
 }
 
 impl std::fmt::Debug for Datapath {
@@ -213,7 +214,13 @@ impl Datapath {
                 .collect(),
             tx: Vec::new(),
             stats: DatapathStats::default(),
+            epoch: std::time::Instant::now(),
         }
+    }
+
+    /// Milliseconds since this datapath was made: the clock of its MAC table.
+    pub fn clock_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
     }
 
     /// Replaces the rules; cached decisions of the old rules die with them.

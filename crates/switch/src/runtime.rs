@@ -217,7 +217,6 @@ fn run_datapath(
     stop: Arc<AtomicBool>,
     generation: Arc<AtomicU64>,
 ) {
-    let epoch = Instant::now();
     let mut seen_gen = u64::MAX;
     let mut fds: Vec<(usize, OwnedFd)> = Vec::new();
     let mut always: Vec<usize> = Vec::new();
@@ -256,8 +255,8 @@ fn run_datapath(
             let mut b = [0u8; 64];
             while matches!(wake.read(&mut b), Ok(n) if n > 0) {}
         }
-        let now_ms = epoch.elapsed().as_millis() as u64;
         let mut d = dp.lock().expect("datapath lock");
+        let now_ms = d.clock_ms();
         if ready > 0 || !always.is_empty() {
             let mut ports: Vec<usize> = fds
                 .iter()

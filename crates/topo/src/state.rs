@@ -266,9 +266,16 @@ impl LabState {
 
     /// Removes the state directory (the lab is gone). The lock file goes last.
     pub fn remove(self) -> Result<(), StateError> {
-        for f in ["lab.json", "journal", "lab.json.tmp", "journal.tmp", "lock"] {
-            let _ = fs::remove_file(self.dir.join(f));
+        // Everything in the directory (the switch daemon keeps its socket,
+        // log, port numbers and flows here too); the lock file last.
+        if let Ok(rd) = fs::read_dir(&self.dir) {
+            for e in rd.flatten() {
+                if e.file_name() != "lock" {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
         }
+        let _ = fs::remove_file(self.dir.join("lock"));
         match fs::remove_dir(&self.dir) {
             // Another vnet has started on this lab since the lock file went.
             Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => Ok(()),

@@ -44,6 +44,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let state = LabState::lock(&name, true, || {
         eprintln!("vnet: lab {name} is being changed by another vnet; waiting for it to finish")
     })?;
+    // The switch daemon first: its ports live in the namespaces.
+    crate::switchd::stop(&name);
     let (removed, failures) = destroy(&state)?;
     if failures.is_empty() {
         state.remove()?;

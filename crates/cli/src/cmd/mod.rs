@@ -5,4 +5,5 @@ pub mod graph;
 pub mod pingall;
 pub mod probe;
 pub mod status;
+pub mod switch;
 pub mod up;

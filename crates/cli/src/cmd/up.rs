@@ -173,6 +173,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })?;
     let names: Vec<String> = lab.nodes.iter().filter_map(|n| n.netns.clone()).collect();
     state.compact_journal(&names)?;
+    // Userspace switches run in the lab's switch daemon.
+    if lab
+        .nodes
+        .iter()
+        .any(|n| n.kind == vnet_topo::lab::NodeKind::Switch)
+    {
+        crate::switchd::ensure_running(&lab.name)?;
+    } else if crate::switchd::alive(&lab.name) {
+        crate::switchd::stop(&lab.name);
+    }
     let out = UpResult {
         lab: &lab.name,
         created: old.is_none(),
