@@ -42,6 +42,7 @@ enum Command {
     Graph(cmd::graph::Args),
     Probe(cmd::probe::Args),
     Switch(cmd::switch::Args),
+    Capture(cmd::capture::Args),
     /// The lab's switch daemon (started by `vnet up`; not for direct use).
     #[command(hide = true)]
     Switchd {
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
         Command::Graph(a) => cmd::graph::run(a),
         Command::Probe(a) => cmd::probe::run(a),
         Command::Switch(a) => cmd::switch::run(a),
+        Command::Capture(a) => cmd::capture::run(a),
         Command::Switchd { lab, worker } => switchd::run(&lab, worker),
     };
     match result {

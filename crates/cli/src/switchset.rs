@@ -386,6 +386,28 @@ impl SwitchSet {
                             "flows": r.pipeline.n_flows(), "datapath": dp.stats }),
                 ))
             }
+            Request::Mirror { switch, port, file } => {
+                let ofport = self
+                    .port_number(&switch, &port)
+                    .or_else(|| port.parse().ok().filter(|n| self.port_name(&switch, *n).is_some()))
+                    .ok_or_else(|| anyhow!("switch {switch}: no port {port}"))?;
+                let r = self.switches.get(&switch).ok_or_else(|| anyhow!("no switch {switch}"))?;
+                let mirror = match &file {
+                    Some(path) => {
+                        let f = std::fs::File::create(path).with_context(|| format!("create {path}"))?;
+                        let w: Box<dyn std::io::Write + Send> = Box::new(std::io::BufWriter::new(f));
+                        Some(vnet_wire::pcap::PcapWriter::new(w, 65535)?)
+                    }
+                    None => None,
+                };
+                let mut dp = r.handle.dp.lock().map_err(|_| anyhow!("datapath lock poisoned"))?;
+                dp.set_mirror(ofport, mirror);
+                let text = match &file {
+                    Some(p) => format!("mirroring port {ofport} ({port}) of {switch} into {p}\n"),
+                    None => format!("stopped mirroring port {ofport} ({port}) of {switch}\n"),
+                };
+                Ok(Reply::ok(text, json!({ "mirrored": dp.mirrored() })))
+            }
             Request::Fdb { switch } => {
                 let r = self
                     .switches

@@ -39,6 +39,12 @@ pub enum Request {
     Fdb {
         switch: String,
     },
+    /// Mirror a port's traffic into a pcap file (`file: None` stops it).
+    Mirror {
+        switch: String,
+        port: String,
+        file: Option<String>,
+    },
     /// Stop the daemon (used by `vnet down`).
     Shutdown,
 }

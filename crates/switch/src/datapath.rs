@@ -190,7 +190,12 @@ pub struct Datapath {
     tx: Vec<Vec<TxItem>>,
     pub stats: DatapathStats,
     epoch: std::time::Instant,
+    /// Port mirrors: every frame a port receives or sends, as pcap.
+    mirrors: HashMap<u32, Mirror>,
 }
+
+/// Where a port mirror writes.
+pub type Mirror = vnet_wire::pcap::PcapWriter<Box<dyn std::io::Write + Send>>;
 
 impl std::fmt::Debug for Datapath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -215,12 +220,41 @@ impl Datapath {
             tx: Vec::new(),
             stats: DatapathStats::default(),
             epoch: std::time::Instant::now(),
+            mirrors: HashMap::new(),
         }
     }
 
     /// Milliseconds since this datapath was made: the clock of its MAC table.
     pub fn clock_ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Starts (Some) or stops (None) mirroring port `ofport`'s traffic.
+    pub fn set_mirror(&mut self, ofport: u32, mirror: Option<Mirror>) {
+        match mirror {
+            Some(m) => {
+                self.mirrors.insert(ofport, m);
+            }
+            None => {
+                self.mirrors.remove(&ofport);
+            }
+        }
+    }
+
+    /// Ports being mirrored.
+    pub fn mirrored(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self.mirrors.keys().copied().collect();
+        v.sort();
+        v
+    }
+
+    fn mirror(&mut self, ofport: u32, frame: &Frame) {
+        if let Some(m) = self.mirrors.get_mut(&ofport) {
+            if m.write(frame.eth()).is_err() {
+                // A mirror whose file fails is stopped, never the switch.
+                self.mirrors.remove(&ofport);
+            }
+        }
     }
 
     /// Replaces the rules; cached decisions of the old rules die with them.
@@ -262,6 +296,10 @@ impl Datapath {
             }
         };
         for i in 0..got {
+            if !self.mirrors.is_empty() {
+                let ofport = self.ports[pi].ofport;
+                self.mirror(ofport, &rx[i]);
+            }
             let len = rx[i].eth().len() as u64;
             let st = &mut self.ports[pi].stats;
             st.rx_packets += 1;
@@ -509,6 +547,12 @@ impl Datapath {
                     TxItem::Owned(f) => f,
                 })
                 .collect();
+            let ofport = self.ports[q].ofport;
+            if let Some(m) = self.mirrors.get_mut(&ofport) {
+                if frames.iter().any(|f| m.write(f.eth()).is_err()) {
+                    self.mirrors.remove(&ofport);
+                }
+            }
             let port = &mut self.ports[q];
             let sent = port.io.send(&frames).unwrap_or(0);
             for f in &frames[..sent.min(frames.len())] {

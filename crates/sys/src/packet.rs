@@ -33,6 +33,9 @@ pub struct PacketOptions {
     pub rcvbuf: usize,
     /// Bypass the qdisc layer on transmit.
     pub qdisc_bypass: bool,
+    /// Do not receive the frames this host sends on the interface (a
+    /// switch port wants this; a capture does not).
+    pub ignore_outgoing: bool,
 }
 
 impl Default for PacketOptions {
@@ -41,6 +44,7 @@ impl Default for PacketOptions {
             vnet_hdr: true,
             rcvbuf: 4 << 20,
             qdisc_bypass: true,
+            ignore_outgoing: true,
         }
     }
 }
@@ -100,7 +104,9 @@ impl PacketSocket {
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         let one: libc::c_int = 1;
         setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_AUXDATA, &one)?;
-        setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &one)?;
+        if opts.ignore_outgoing {
+            setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &one)?;
+        }
         if opts.vnet_hdr {
             setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_VNET_HDR, &one)?;
         }

@@ -36,6 +36,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod ipv6ext;
 pub mod mpls;
+pub mod pcap;
 pub mod rewrite;
 pub mod sctp;
 pub mod tcp;

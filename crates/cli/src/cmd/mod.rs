@@ -1,4 +1,5 @@
 //! One module per verb.
+pub mod capture;
 pub mod down;
 pub mod exec;
 pub mod graph;

@@ -19,6 +19,7 @@ use crate::output::{applied, need_root, print_json};
 ///   vnet switch demo sw1 add-flow 'priority=10,arp,actions=flood'
 ///   vnet switch demo sw1 dump-flows
 ///   vnet switch demo sw1 del-flows 'ip,nw_dst=10.0.0.2'
+///   vnet switch demo sw1 mirror h1 -w h1.pcap   (… mirror h1 --stop)
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -52,6 +53,15 @@ enum Verb {
     Show,
     /// Print the MAC learning table.
     Fdb,
+    /// Mirror every frame PORT receives and sends into a pcap file
+    /// (readable by tcpdump/Wireshark); `--stop` ends it.
+    Mirror {
+        port: String,
+        #[arg(short = 'w', long = "write", required_unless_present = "stop")]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        stop: bool,
+    },
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -102,6 +112,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Verb::DumpPorts => Request::DumpPorts { switch },
         Verb::Show => Request::Show { switch },
         Verb::Fdb => Request::Fdb { switch },
+        Verb::Mirror { port, file, stop } => {
+            let file = if stop {
+                None
+            } else {
+                // The daemon writes the file: give it an absolute path.
+                let f = file.unwrap_or_default();
+                let abs = if f.is_absolute() { f } else { std::env::current_dir()?.join(f) };
+                Some(abs.display().to_string())
+            };
+            Request::Mirror { switch, port, file }
+        }
     };
     let reply = crate::switchd::request(&args.lab, &req, Duration::from_secs(60))?;
     if !reply.ok {

@@ -458,7 +458,7 @@ fn tcp_flags(v: &str) -> Result<(u16, u16), String> {
         }
         return Ok((val, mask));
     }
-    if v.bytes().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+    if v.contains('|') || v.bytes().next().is_some_and(|c| c.is_ascii_alphabetic()) {
         let mut val = 0;
         for name in v.split('|') {
             val |= bit(name)?;
