@@ -354,13 +354,14 @@ impl SwitchSet {
                     .lock()
                     .map_err(|_| anyhow!("datapath lock poisoned"))?;
                 let mut text = format!(
-                    "switch {switch} (netns {}): {} ports, {} flows in {} tables, emc hits {} misses {}\n",
+                    "switch {switch} (netns {}): {} ports, {} flows in {} tables; cache hits: exact {}, megaflow {}; upcalls {}\n",
                     r.handle.config.netns,
                     dp.ports.len(),
                     r.pipeline.n_flows(),
                     r.pipeline.n_tables(),
                     dp.stats.emc_hits,
-                    dp.stats.emc_misses
+                    dp.stats.megaflow_hits,
+                    dp.stats.upcalls
                 );
                 let mut ports = Vec::new();
                 for p in &dp.ports {
@@ -389,18 +390,31 @@ impl SwitchSet {
             Request::Mirror { switch, port, file } => {
                 let ofport = self
                     .port_number(&switch, &port)
-                    .or_else(|| port.parse().ok().filter(|n| self.port_name(&switch, *n).is_some()))
+                    .or_else(|| {
+                        port.parse()
+                            .ok()
+                            .filter(|n| self.port_name(&switch, *n).is_some())
+                    })
                     .ok_or_else(|| anyhow!("switch {switch}: no port {port}"))?;
-                let r = self.switches.get(&switch).ok_or_else(|| anyhow!("no switch {switch}"))?;
+                let r = self
+                    .switches
+                    .get(&switch)
+                    .ok_or_else(|| anyhow!("no switch {switch}"))?;
                 let mirror = match &file {
                     Some(path) => {
-                        let f = std::fs::File::create(path).with_context(|| format!("create {path}"))?;
-                        let w: Box<dyn std::io::Write + Send> = Box::new(std::io::BufWriter::new(f));
+                        let f = std::fs::File::create(path)
+                            .with_context(|| format!("create {path}"))?;
+                        let w: Box<dyn std::io::Write + Send> =
+                            Box::new(std::io::BufWriter::new(f));
                         Some(vnet_wire::pcap::PcapWriter::new(w, 65535)?)
                     }
                     None => None,
                 };
-                let mut dp = r.handle.dp.lock().map_err(|_| anyhow!("datapath lock poisoned"))?;
+                let mut dp = r
+                    .handle
+                    .dp
+                    .lock()
+                    .map_err(|_| anyhow!("datapath lock poisoned"))?;
                 dp.set_mirror(ofport, mirror);
                 let text = match &file {
                     Some(p) => format!("mirroring port {ofport} ({port}) of {switch} into {p}\n"),

@@ -110,6 +110,10 @@ pub struct Decision {
     /// Called with the frame length for each packet that takes this decision
     /// (flow counters).
     pub hit: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// The key bits this decision depends on (a megaflow mask): every key
+    /// equal to this one under the mask gets the same decision. `None`
+    /// when only this exact key may reuse it.
+    pub wildcards: Option<FlowKey>,
 }
 
 impl std::fmt::Debug for Decision {
@@ -175,8 +179,52 @@ pub const BATCH: usize = 32;
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct DatapathStats {
     pub emc_hits: u64,
-    pub emc_misses: u64,
+    pub megaflow_hits: u64,
+    /// Lookups that had to run the full rules (pipeline).
+    pub upcalls: u64,
     pub dropped: u64,
+}
+
+/// The wildcard cache: decisions keyed by masked flow keys, one hash table
+/// per distinct mask (tuple space), all of one rules version.
+#[derive(Default)]
+struct MegaflowCache {
+    version: u64,
+    tables: Vec<(FlowKey, HashMap<FlowKey, Arc<Decision>>)>,
+    len: usize,
+}
+
+/// Bound on megaflow entries; the cache is cleared when full.
+const MEGAFLOW_CAPACITY: usize = 65536;
+
+impl MegaflowCache {
+    fn lookup(&self, version: u64, key: &FlowKey) -> Option<&Arc<Decision>> {
+        if self.version != version {
+            return None;
+        }
+        self.tables
+            .iter()
+            .find_map(|(mask, t)| t.get(&key.masked(mask)))
+    }
+
+    fn insert(&mut self, version: u64, key: &FlowKey, mask: FlowKey, d: Arc<Decision>) {
+        if self.version != version || self.len >= MEGAFLOW_CAPACITY {
+            self.tables.clear();
+            self.len = 0;
+            self.version = version;
+        }
+        let masked = key.masked(&mask);
+        let t = match self.tables.iter_mut().position(|(m, _)| *m == mask) {
+            Some(i) => &mut self.tables[i].1,
+            None => {
+                self.tables.push((mask, HashMap::new()));
+                &mut self.tables.last_mut().expect("just pushed").1
+            }
+        };
+        if t.insert(masked, d).is_none() {
+            self.len += 1;
+        }
+    }
 }
 
 /// One switch: ports, MAC table, rules, caches.
@@ -186,6 +234,7 @@ pub struct Datapath {
     pub macs: MacTable,
     rules: Arc<dyn Rules>,
     emc: HashMap<FlowKey, (u64, Arc<Decision>)>,
+    megaflows: MegaflowCache,
     rx: Vec<Frame>,
     tx: Vec<Vec<TxItem>>,
     pub stats: DatapathStats,
@@ -214,6 +263,7 @@ impl Datapath {
             macs,
             rules: Arc::new(NormalOnly),
             emc: HashMap::new(),
+            megaflows: MegaflowCache::default(),
             rx: (0..BATCH)
                 .map(|_| Frame::with_capacity(crate::frame::VNET_HDR_LEN + 65536, false))
                 .collect(),
@@ -261,6 +311,7 @@ impl Datapath {
     pub fn set_rules(&mut self, rules: Arc<dyn Rules>) {
         self.rules = rules;
         self.emc.clear();
+        self.megaflows = MegaflowCache::default();
     }
 
     pub fn add_port(&mut self, port: SwitchPort) {
@@ -311,6 +362,8 @@ impl Datapath {
         Ok(got)
     }
 
+    /// Exact-match cache, then megaflow cache, then the rules. Entries of
+    /// another rules version are never used.
     fn decision(&mut self, key: &FlowKey) -> Arc<Decision> {
         let version = self.rules.version();
         if let Some((v, d)) = self.emc.get(key) {
@@ -319,8 +372,20 @@ impl Datapath {
                 return d.clone();
             }
         }
-        self.stats.emc_misses += 1;
-        let d = Arc::new(self.rules.decide(key));
+        let d = match self.megaflows.lookup(version, key) {
+            Some(d) => {
+                self.stats.megaflow_hits += 1;
+                d.clone()
+            }
+            None => {
+                self.stats.upcalls += 1;
+                let d = Arc::new(self.rules.decide(key));
+                if let Some(mask) = d.wildcards {
+                    self.megaflows.insert(version, key, mask, d.clone());
+                }
+                d
+            }
+        };
         if self.emc.len() >= EMC_CAPACITY {
             self.emc.clear();
         }

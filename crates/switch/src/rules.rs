@@ -143,6 +143,11 @@ impl Rules for PipelineRules {
                 }
             }))
         };
-        Decision { ops, rewrites, hit }
+        Decision {
+            ops,
+            rewrites,
+            hit,
+            wildcards: Some(v.wildcards),
+        }
     }
 }

@@ -76,15 +76,24 @@ fn a_match() -> impl Strategy<Value = Match> {
         masked(!0u32, any::<(u32, u32)>()),
         masked(!0u128, any::<(u128, u128)>()),
         masked(!0u128, any::<(u128, u128)>()),
-        masked(0xfffffu32, any::<(u32, u32)>().prop_map(|(v, m)| (v & 0xfffff, m & 0xfffff))),
-        (prop::sample::select(vec![0u8, 0xfc, 0x03, 0xff]), any::<u8>()),
+        masked(
+            0xfffffu32,
+            any::<(u32, u32)>().prop_map(|(v, m)| (v & 0xfffff, m & 0xfffff)),
+        ),
+        (
+            prop::sample::select(vec![0u8, 0xfc, 0x03, 0xff]),
+            any::<u8>(),
+        ),
         prop::option::of(any::<u8>()),
         prop::sample::select(vec![(0u8, 0u8), (1, 0), (1, 1), (3, 1), (3, 3), (2, 0)]),
     );
     let l4 = (
         masked(!0u16, any::<(u16, u16)>()),
         masked(!0u16, any::<(u16, u16)>()),
-        masked(0x0fffu16, any::<(u16, u16)>().prop_map(|(v, m)| (v & 0xfff, m & 0xfff))),
+        masked(
+            0x0fffu16,
+            any::<(u16, u16)>().prop_map(|(v, m)| (v & 0xfff, m & 0xfff)),
+        ),
         prop::option::of(any::<u8>()),
         prop::option::of(any::<u8>()),
         any::<u16>(),
@@ -187,7 +196,12 @@ fn a_match() -> impl Strategy<Value = Match> {
         }
         if dl == ETH_TYPE_MPLS {
             let sub = [MPLS_LABEL_MASK, MPLS_TC_MASK, MPLS_BOS_MASK, MPLS_TTL_MASK];
-            let picked: u32 = sub.iter().enumerate().filter(|(i, _)| mpls >> i & 1 == 1).map(|(_, s)| s).sum();
+            let picked: u32 = sub
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mpls >> i & 1 == 1)
+                .map(|(_, s)| s)
+                .sum();
             (k.mpls_lse, m.mpls_lse) = (mpls & picked, picked);
         }
         if dl == ETH_TYPE_PBB {
@@ -242,7 +256,9 @@ fn action() -> impl Strategy<Value = Action> {
 
 /// The actions of `list` that are valid in sequence from `state`.
 fn keep_valid(list: Vec<Action>, state: &mut Match) -> Vec<Action> {
-    list.into_iter().filter(|a| a.check(state).is_ok()).collect()
+    list.into_iter()
+        .filter(|a| a.check(state).is_ok())
+        .collect()
 }
 
 fn a_flow() -> impl Strategy<Value = Flow> {
@@ -254,7 +270,14 @@ fn a_flow() -> impl Strategy<Value = Flow> {
         prop::option::of(any::<(u64, u64)>()),
         prop::option::of(any::<u8>()),
     );
-    let header = (0u8..=254, any::<u16>(), any::<u64>(), any::<u16>(), any::<u16>(), 0u16..32);
+    let header = (
+        0u8..=254,
+        any::<u16>(),
+        any::<u64>(),
+        any::<u16>(),
+        any::<u16>(),
+        0u16..32,
+    );
     (a_match(), insts, header).prop_map(|(m, insts, header)| {
         let (meter, apply, clear, write, meta, goto) = insts;
         let (table_id, priority, cookie, idle_timeout, hard_timeout, flags) = header;

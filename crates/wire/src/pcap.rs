@@ -47,7 +47,9 @@ impl<W: Write> PcapWriter<W> {
 
     /// Writes one frame stamped with the current time.
     pub fn write(&mut self, frame: &[u8]) -> io::Result<()> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         self.write_at(frame, now.as_secs() as u32, now.subsec_micros())
     }
 
@@ -63,7 +65,8 @@ mod tests {
     #[test]
     fn golden_header_and_record() {
         let mut w = PcapWriter::new(Vec::new(), 65535).unwrap();
-        w.write_at(&[0xde, 0xad, 0xbe, 0xef], 0x0102_0304, 7).unwrap();
+        w.write_at(&[0xde, 0xad, 0xbe, 0xef], 0x0102_0304, 7)
+            .unwrap();
         let b = w.into_inner();
         #[rustfmt::skip]
         let want = [

@@ -43,12 +43,20 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     need_root("vnet capture")?;
     let Some((node, iface)) = args.target.split_once(':') else {
-        bail!("capture target {:?}: expected NODE:IFACE, e.g. h1:eth0", args.target);
+        bail!(
+            "capture target {:?}: expected NODE:IFACE, e.g. h1:eth0",
+            args.target
+        );
     };
     let a = applied(&args.lab)?;
-    let Some(n) = a.lab.node(node) else { bail!("lab {}: no node {node}", args.lab) };
+    let Some(n) = a.lab.node(node) else {
+        bail!("lab {}: no node {node}", args.lab)
+    };
     let Some(ns) = n.netns.clone() else {
-        bail!("lab {}: node {node} has no namespace of its own; capture on the node it is linked to", args.lab)
+        bail!(
+            "lab {}: node {node} has no namespace of its own; capture on the node it is linked to",
+            args.lab
+        )
     };
     let netns = Netns::open(&ns)?;
     let name = iface.to_string();
@@ -56,17 +64,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .run(move || -> Result<PacketSocket> {
             let mut nl = vnet_sys::Netlink::open()?;
             let idx = nl.index_of(&name)?;
-            let opts = PacketOptions { vnet_hdr: false, qdisc_bypass: false, ignore_outgoing: false, ..Default::default() };
+            let opts = PacketOptions {
+                vnet_hdr: false,
+                qdisc_bypass: false,
+                ignore_outgoing: false,
+                ..Default::default()
+            };
             Ok(PacketSocket::open(idx, opts)?)
         })?
         .with_context(|| format!("lab {}: capture on {node}:{iface}", args.lab))?;
     let out: Box<dyn Write> = if args.file == "-" {
         Box::new(std::io::stdout().lock())
     } else {
-        Box::new(BufWriter::new(File::create(&args.file).with_context(|| format!("create {}", args.file))?))
+        Box::new(BufWriter::new(
+            File::create(&args.file).with_context(|| format!("create {}", args.file))?,
+        ))
     };
     let mut pcap = PcapWriter::new(out, args.snaplen)?;
-    let deadline = args.duration.map(|d| Instant::now() + Duration::from_secs_f64(d.max(0.0)));
+    let deadline = args
+        .duration
+        .map(|d| Instant::now() + Duration::from_secs_f64(d.max(0.0)));
     let mut bufs: Vec<Vec<u8>> = (0..32).map(|_| vec![0u8; 65536 + 4]).collect();
     let mut meta = vec![RecvMeta::default(); 32];
     let mut captured = 0u64;
@@ -74,7 +91,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         eprintln!("capturing on {node}:{iface} into {}", args.file);
     }
     loop {
-        if args.count.is_some_and(|c| captured >= c) || deadline.is_some_and(|d| Instant::now() >= d) {
+        if args.count.is_some_and(|c| captured >= c)
+            || deadline.is_some_and(|d| Instant::now() >= d)
+        {
             break;
         }
         let mut fds = [PollFd::new(sock.as_fd(), PollFlags::POLLIN)];

@@ -118,7 +118,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             } else {
                 // The daemon writes the file: give it an absolute path.
                 let f = file.unwrap_or_default();
-                let abs = if f.is_absolute() { f } else { std::env::current_dir()?.join(f) };
+                let abs = if f.is_absolute() {
+                    f
+                } else {
+                    std::env::current_dir()?.join(f)
+                };
                 Some(abs.display().to_string())
             };
             Request::Mirror { switch, port, file }
