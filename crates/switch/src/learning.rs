@@ -4,9 +4,13 @@
 //! A flood of random source MACs must neither grow memory nor stop
 //! forwarding: when the table is full the least recently *refreshed* entry
 //! is evicted. Recency is tracked in a queue with lazy deletion: an entry is
-//! re-queued at most once per `REFRESH` interval, so a busy flow costs one
-//! hash update per packet and the queue stays within a small multiple of
-//! the table's size.
+//! re-queued when it is seen again `REFRESH` after its last queueing, or
+//! once half a table's worth of records were queued after it — so a busy
+//! flow costs one hash update per packet, the queue stays within a small
+//! multiple of the table's size, and a host that keeps talking is never
+//! evicted by a flood of new addresses however fast the flood is (with a
+//! time-based refresh alone, more than a table of new MACs a second pushed
+//! active hosts out, and traffic to them was flooded to the attacker).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -29,8 +33,11 @@ struct Entry {
     port: u32,
     /// Milliseconds since the table's epoch when last seen.
     seen: u64,
-    /// `seen` value of the queue record that is authoritative for this entry.
+    /// Sequence number of the queue record that is authoritative for this
+    /// entry.
     queued: u64,
+    /// When that record was queued (ms).
+    queued_ms: u64,
 }
 
 /// One learned entry, for `fdb` listings.
@@ -45,7 +52,10 @@ pub struct Learned {
 #[derive(Debug)]
 pub struct MacTable {
     entries: HashMap<MacKey, Entry>,
+    /// (key, sequence number) in queueing order.
     queue: VecDeque<(MacKey, u64)>,
+    /// Records queued so far: the next record's sequence number.
+    pushes: u64,
     capacity: usize,
     ageing_ms: u64,
     /// Entries evicted because the table was full (for statistics).
@@ -57,6 +67,7 @@ impl MacTable {
         MacTable {
             entries: HashMap::with_capacity(capacity.min(1 << 16)),
             queue: VecDeque::new(),
+            pushes: 0,
             capacity: capacity.max(1),
             ageing_ms: ageing.as_millis() as u64,
             evictions: 0,
@@ -82,9 +93,12 @@ impl MacTable {
             let moved = e.port != port;
             e.port = port;
             e.seen = now_ms;
-            if now_ms >= e.queued + REFRESH_MS {
-                e.queued = now_ms;
-                self.queue.push_back((key, now_ms));
+            let behind = self.pushes - e.queued;
+            if now_ms >= e.queued_ms + REFRESH_MS || behind >= (self.capacity as u64).div_ceil(2) {
+                e.queued = self.pushes;
+                e.queued_ms = now_ms;
+                self.queue.push_back((key, self.pushes));
+                self.pushes += 1;
                 self.compact();
             }
             return moved;
@@ -100,10 +114,12 @@ impl MacTable {
             Entry {
                 port,
                 seen: now_ms,
-                queued: now_ms,
+                queued: self.pushes,
+                queued_ms: now_ms,
             },
         );
-        self.queue.push_back((key, now_ms));
+        self.queue.push_back((key, self.pushes));
+        self.pushes += 1;
         true
     }
 

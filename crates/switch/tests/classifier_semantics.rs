@@ -157,7 +157,7 @@ fn modify_keeps_counters_and_is_all_or_nothing() {
     let sel = fm(
         FlowModCommand::Modify,
         Flow {
-            r#match: tcp_to(0).tap_wildcard_port(),
+            r#match: without_tp_dst(tcp_to(0)),
             ..Flow::default()
         },
     )
@@ -208,16 +208,10 @@ fn modify_keeps_counters_and_is_all_or_nothing() {
     t.check_invariants();
 }
 
-trait WildcardPort {
-    fn tap_wildcard_port(self) -> Match;
-}
-
-impl WildcardPort for Match {
-    /// The same match without `tp_dst`.
-    fn tap_wildcard_port(mut self) -> Match {
-        (self.key.tp_dst, self.mask.tp_dst) = (0, 0);
-        self
-    }
+/// The same match without `tp_dst`.
+fn without_tp_dst(mut m: Match) -> Match {
+    (m.key.tp_dst, m.mask.tp_dst) = (0, 0);
+    m
 }
 
 #[test]
@@ -254,7 +248,7 @@ fn delete_filters() {
     let non_strict = fm(
         FlowModCommand::Delete,
         Flow {
-            r#match: tcp_to(0).tap_wildcard_port(),
+            r#match: without_tp_dst(tcp_to(0)),
             ..Flow::default()
         },
     );

@@ -340,14 +340,3 @@ proptest! {
         prop_assert_eq!(once, twice);
     }
 }
-
-#[test]
-#[ignore]
-fn show_samples() {
-    use proptest::strategy::ValueTree;
-    let mut runner = proptest::test_runner::TestRunner::default();
-    for _ in 0..25 {
-        let f = a_flow().new_tree(&mut runner).unwrap().current();
-        println!("{}", format_flow_spec(&f, &labels));
-    }
-}
