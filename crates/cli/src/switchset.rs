@@ -336,8 +336,8 @@ impl SwitchSet {
                 for p in &dp.ports {
                     let s = &p.stats;
                     text.push_str(&format!(
-                        "  port {:>3} ({}): rx pkts={}, bytes={}, drop={} ; tx pkts={}, bytes={}, drop={}\n",
-                        p.ofport, p.name, s.rx_packets, s.rx_bytes, s.rx_dropped, s.tx_packets, s.tx_bytes, s.tx_dropped
+                        "  port {:>5} ({}): rx pkts={}, bytes={}, drop={} ; tx pkts={}, bytes={}, drop={}\n",
+                        port_label(p.ofport), p.name, s.rx_packets, s.rx_bytes, s.rx_dropped, s.tx_packets, s.tx_bytes, s.tx_dropped
                     ));
                     data.push(json!({ "port": p.ofport, "name": p.name, "stats": s }));
                 }
@@ -378,7 +378,7 @@ impl SwitchSet {
                             native.map(|n| format!(" native {n}")).unwrap_or_default()
                         ),
                     };
-                    text.push_str(&format!(" {}({}){vlan}\n", p.ofport, p.name));
+                    text.push_str(&format!(" {}({}){vlan}\n", port_label(p.ofport), p.name));
                     ports.push(json!({ "port": p.ofport, "name": p.name, "vlan": p.vlan }));
                 }
                 Ok(Reply::ok(
@@ -469,6 +469,15 @@ impl SwitchSet {
         r.pipeline = next;
         self.publish(switch)?;
         Ok(Reply::ok("", json!({ "applied": mods.len() })))
+    }
+}
+
+/// A port number as ovs-ofctl prints it (`LOCAL` for the internal port).
+fn port_label(ofport: u32) -> String {
+    if ofport == vnet_switch::runtime::LOCAL_PORT {
+        "LOCAL".to_string()
+    } else {
+        ofport.to_string()
     }
 }
 

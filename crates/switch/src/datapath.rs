@@ -476,7 +476,7 @@ impl Datapath {
                 self.enqueue(pi, rx, i, refs, None);
                 true
             }
-            ofpp::CONTROLLER | ofpp::LOCAL | ofpp::TABLE => false,
+            ofpp::CONTROLLER | ofpp::TABLE => false,
             n => match self.port_index(n) {
                 // OpenFlow: output to the input port needs IN_PORT.
                 Some(q) if q != pi => {

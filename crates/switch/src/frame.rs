@@ -106,7 +106,14 @@ impl Frame {
             return true;
         }
         if self.start < VNET_HDR_LEN {
-            return false;
+            // The headroom (HEADROOM < VNET_HDR_LEN) cannot hold the header:
+            // move the frame into a buffer that keeps the full headroom in
+            // front of it.
+            let at = HEADROOM + VNET_HDR_LEN;
+            let mut buf = vec![0; at + self.len].into_boxed_slice();
+            buf[at..].copy_from_slice(self.wire());
+            self.buf = buf;
+            self.start = at;
         }
         self.start -= VNET_HDR_LEN;
         self.len += VNET_HDR_LEN;
@@ -242,5 +249,11 @@ mod tests {
         assert!(f.add_vnet());
         assert_eq!(f.vnet_hdr().unwrap(), &[0; 10]);
         assert_eq!(f.eth(), &eth()[..]);
+        // A frame that never had a header has only HEADROOM in front.
+        let mut g = Frame::from_eth(&eth(), false);
+        assert!(g.add_vnet());
+        assert_eq!(g.vnet_hdr().unwrap(), &[0; 10]);
+        assert_eq!(g.eth(), &eth()[..]);
+        assert!(g.push_vlan(0x8100, 5), "headroom kept for a tag");
     }
 }

@@ -99,8 +99,47 @@ fn open_port(netns: &Netns, switch: &str, p: &PortConfig) -> Result<Box<dyn Port
     Ok(Box::new(PacketPort::new(sock)))
 }
 
+/// OpenFlow's LOCAL port: the switch's internal port.
+pub const LOCAL_PORT: u32 = 0xffff_fffe;
+
+/// The internal port: a TAP device named after the switch in the switch's
+/// namespace (a netdev for the switch itself, as OVS's internal port), tied
+/// to the daemon process so it never outlives it. Skipped when the switch
+/// name is not a valid interface name.
+fn open_internal(netns: &Netns, switch: &str) -> Result<Option<Box<dyn PortIo>>, RuntimeError> {
+    if vnet_sys::tuntap::validate_name(switch).is_err() {
+        return Ok(None);
+    }
+    let name = switch.to_string();
+    let made = netns
+        .run(move || -> Result<std::fs::File, String> {
+            let t = vnet_sys::tuntap::TunTapBuilder::tap(name)
+                .vnet_hdr(true)
+                .nonblocking(true)
+                .create()
+                .map_err(|e| e.to_string())?;
+            let mut nl = vnet_sys::Netlink::open().map_err(|e| e.to_string())?;
+            let _ = nl.set_addrgenmode_none(t.ifindex());
+            nl.set_up(t.ifindex(), true).map_err(|e| e.to_string())?;
+            t.into_queues()
+                .into_iter()
+                .next()
+                .ok_or_else(|| "no queue".to_string())
+        })
+        .map_err(|e| RuntimeError::Switch {
+            switch: switch.to_string(),
+            reason: e.to_string(),
+        })?
+        .map_err(|reason| RuntimeError::Port {
+            switch: switch.to_string(),
+            port: switch.to_string(),
+            reason,
+        })?;
+    Ok(Some(Box::new(crate::port::TapPort::new(made, true))))
+}
+
 impl SwitchHandle {
-    /// Starts a switch with its ports.
+    /// Starts a switch with its ports (and its internal port).
     pub fn start(config: SwitchConfig) -> Result<SwitchHandle, RuntimeError> {
         let mut dp = Datapath::new(
             config.name.clone(),
@@ -116,6 +155,15 @@ impl SwitchHandle {
                 name: p.name.clone(),
                 ofport: p.ofport,
                 vlan: p.vlan.clone(),
+                io,
+                stats: Default::default(),
+            });
+        }
+        if let Some(io) = open_internal(&netns, &config.name)? {
+            dp.add_port(SwitchPort {
+                name: config.name.clone(),
+                ofport: LOCAL_PORT,
+                vlan: VlanMode::Unaware,
                 io,
                 stats: Default::default(),
             });
@@ -164,6 +212,7 @@ impl SwitchHandle {
             let gone: Vec<String> = dp
                 .ports
                 .iter()
+                .filter(|p| p.ofport != LOCAL_PORT)
                 .filter(|p| {
                     !config
                         .ports

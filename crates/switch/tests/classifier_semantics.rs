@@ -347,3 +347,46 @@ fn equality_and_iteration() {
     assert_ne!(a, b);
     assert!(format!("{a:?}").contains("flows: 3"));
 }
+
+#[test]
+fn key_words_round_trip() {
+    use vnet_switch::classifier::{from_words, to_words};
+    let k = FlowKey {
+        in_port: 0xdead_beef,
+        metadata: 0x0123_4567_89ab_cdef,
+        dl_dst: [1, 2, 3, 4, 5, 6],
+        dl_src: [7, 8, 9, 10, 11, 12],
+        dl_type: 0x86dd,
+        vlan_tci: 0x1234,
+        ipv4_src: 0x0a00_0001,
+        ipv4_dst: 0x0a00_0002,
+        ipv6_src: u128::MAX - 5,
+        ipv6_dst: 0x2001_0db8 << 96 | 1,
+        ipv6_label: 0xfffff,
+        nw_proto: 6,
+        nw_tos: 0xb8,
+        nw_ttl: 64,
+        nw_frag: 3,
+        tp_src: 1234,
+        tp_dst: 80,
+        tcp_flags: 0x012,
+        arp_sha: [0xaa; 6],
+        arp_tha: [0xbb; 6],
+        nd_target: 42,
+        nd_sll: [0xcc; 6],
+        nd_tll: [0xdd; 6],
+        mpls_lse: 0x1234_5678,
+        pbb_isid: 0xab_cdef,
+        ipv6_exthdr: 0x1ff,
+        tunnel_id: u64::MAX - 1,
+    };
+    assert_eq!(from_words(&to_words(&k)), k);
+    assert_eq!(
+        from_words(&to_words(&FlowKey::exact_mask())),
+        FlowKey::exact_mask()
+    );
+    assert_eq!(
+        from_words(&to_words(&FlowKey::default())),
+        FlowKey::default()
+    );
+}
