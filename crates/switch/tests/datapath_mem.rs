@@ -823,7 +823,7 @@ fn cached_decisions_equal_uncached_ones() {
     }
     let s = cached.dp.stats;
     assert!(
-        s.emc_hits + s.megaflow_hits > 2500,
+        s.emc_hits > 100 && s.megaflow_hits > 500,
         "the caches were used: {s:?}"
     );
 }
