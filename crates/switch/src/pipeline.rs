@@ -202,7 +202,8 @@ impl Pipeline {
     }
 
     /// Applies a FLOW_MOD with OpenFlow 1.3 semantics. Validation happens
-    /// before any change: a refused flow-mod changes nothing.
+    /// before any change: a refused flow-mod changes nothing. A modify that
+    /// selects no flow adds none (1.3 dropped 1.0's implicit add).
     pub fn apply(&mut self, fm: &FlowMod, now: u64) -> Result<FlowModOutcome, PipelineError> {
         let n_tables = self.tables.len();
         let table = fm.flow.table_id;
