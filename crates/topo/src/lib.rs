@@ -16,6 +16,7 @@ pub mod apply;
 pub mod graph;
 pub mod lab;
 pub mod load;
+pub mod observe;
 pub mod pingall;
 pub mod plan;
 pub mod state;

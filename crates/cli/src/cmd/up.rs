@@ -127,7 +127,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .flat_map(|o| o.lab.nodes.iter().filter_map(|n| n.netns.clone()))
         .collect();
     remove_leftovers(&state, &lab.name, &old_ns)?;
-    let p = plan(old.as_ref().map(|a| &a.lab), &lab);
+    // Plan against what still exists: objects deleted behind vnet's back
+    // are recreated rather than assumed present.
+    let observed = old.as_ref().map(|a| vnet_topo::observe::observe(&a.lab));
+    if let Some((_, drift)) = &observed {
+        if !drift.is_empty() {
+            eprintln!(
+                "vnet: lab {}: recreating what was removed outside vnet: nodes [{}], links [{}]",
+                lab.name,
+                drift.missing_nodes.join(", "),
+                drift.missing_links.join(", ")
+            );
+        }
+    }
+    let old_lab = observed.as_ref().map(|(l, _)| l);
+    let p = plan(old_lab, &lab);
     // Namespaces this run will create that exist already: not the lab's, so
     // they must stay out of its journal when the run fails.
     let new_ns: Vec<String> = p
@@ -141,7 +155,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .collect();
     let progress = Progress::new(p.operations(), 50);
     let update = |phase: &str, done: usize, total: usize| progress.update(phase, done, total);
-    let result = apply(old.as_ref().map(|a| &a.lab), &lab, &p, &state, &update);
+    let result = apply(old_lab, &lab, &p, &state, &update);
     progress.finish();
     let report = match result {
         Ok(r) => r,
