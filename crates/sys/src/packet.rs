@@ -36,6 +36,13 @@ pub struct PacketOptions {
     /// Do not receive the frames this host sends on the interface (a
     /// switch port wants this; a capture does not).
     pub ignore_outgoing: bool,
+    /// Receive through a TPACKET_V3 memory-mapped ring (no system call per
+    /// batch; the kernel hands over whole blocks of frames). Falls back to
+    /// recvmmsg when the kernel refuses the ring. Off by default: the
+    /// kernel hands a block over only when it is full or its 1 ms timer
+    /// fires, which adds up to a millisecond of latency per hop at low
+    /// rates (a ping through a switch goes from ~0.3 to ~1.6 ms).
+    pub rx_ring: bool,
 }
 
 impl Default for PacketOptions {
@@ -45,6 +52,7 @@ impl Default for PacketOptions {
             rcvbuf: 4 << 20,
             qdisc_bypass: true,
             ignore_outgoing: true,
+            rx_ring: false,
         }
     }
 }
@@ -63,6 +71,136 @@ pub struct PacketSocket {
     fd: OwnedFd,
     ifindex: u32,
     vnet_hdr: bool,
+    ring: Option<RxRing>,
+}
+
+/// Ring geometry: blocks big enough for a 64 KiB GSO frame several times
+/// over; a block is handed to us when full or after `RING_TOV_MS`.
+const RING_BLOCK_SIZE: u32 = 1 << 20;
+const RING_BLOCKS: u32 = 16;
+const RING_FRAME_SIZE: u32 = 2048;
+const RING_TOV_MS: u32 = 1;
+
+/// A TPACKET_V3 receive ring mapped into our memory.
+#[derive(Debug)]
+struct RxRing {
+    base: *mut u8,
+    len: usize,
+    block: usize,
+    /// Next packet to read in the current block: (offset, remaining).
+    cursor: Option<(usize, u32)>,
+}
+
+// SAFETY: the mapping is owned by this value alone and only touched through
+// `&mut self`; moving it to another thread is as safe as moving a Vec.
+unsafe impl Send for RxRing {}
+
+impl Drop for RxRing {
+    fn drop(&mut self) {
+        // SAFETY: `base`/`len` are exactly what mmap returned; nothing
+        // refers to the mapping after this.
+        unsafe {
+            libc::munmap(self.base.cast(), self.len);
+        }
+    }
+}
+
+impl RxRing {
+    fn setup(fd: &OwnedFd) -> io::Result<RxRing> {
+        let version = libc::tpacket_versions::TPACKET_V3 as libc::c_int;
+        setsockopt(fd, libc::SOL_PACKET, libc::PACKET_VERSION, &version)?;
+        let req = libc::tpacket_req3 {
+            tp_block_size: RING_BLOCK_SIZE,
+            tp_block_nr: RING_BLOCKS,
+            tp_frame_size: RING_FRAME_SIZE,
+            tp_frame_nr: RING_BLOCK_SIZE / RING_FRAME_SIZE * RING_BLOCKS,
+            tp_retire_blk_tov: RING_TOV_MS,
+            tp_sizeof_priv: 0,
+            tp_feature_req_word: 0,
+        };
+        setsockopt(fd, libc::SOL_PACKET, libc::PACKET_RX_RING, &req)?;
+        let len = (RING_BLOCK_SIZE * RING_BLOCKS) as usize;
+        // SAFETY: a fresh shared mapping of the socket's ring, of the size
+        // the kernel just allocated; checked for MAP_FAILED.
+        let base = unsafe {
+            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0)
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(RxRing { base: base.cast(), len, block: 0, cursor: None })
+    }
+
+    fn block_ptr(&self, i: usize) -> *mut u8 {
+        // SAFETY (of the arithmetic): i < RING_BLOCKS, inside the mapping.
+        self.base.wrapping_add(i * RING_BLOCK_SIZE as usize)
+    }
+
+    fn status(&self, i: usize) -> &std::sync::atomic::AtomicU32 {
+        let desc = self.block_ptr(i).cast::<libc::tpacket_block_desc>();
+        // SAFETY: the block descriptor lives at the start of each block; its
+        // status word is 4-aligned and shared with the kernel, so it is read
+        // and written only atomically.
+        unsafe {
+            &*(std::ptr::addr_of_mut!((*desc).hdr.bh1.block_status).cast::<std::sync::atomic::AtomicU32>())
+        }
+    }
+
+    /// Copies up to `bufs.len()` frames out of the ring. `hdr` bytes before
+    /// each frame (the virtio_net_hdr) are copied too.
+    fn recv(&mut self, bufs: &mut [&mut [u8]], meta: &mut [RecvMeta], hdr: usize) -> usize {
+        use std::sync::atomic::Ordering;
+        let n = bufs.len().min(meta.len());
+        let mut got = 0;
+        while got < n {
+            let (off, left) = match self.cursor {
+                Some(c) => c,
+                None => {
+                    if self.status(self.block).load(Ordering::Acquire) & libc::TP_STATUS_USER == 0 {
+                        break;
+                    }
+                    let desc = self.block_ptr(self.block).cast::<libc::tpacket_block_desc>();
+                    // SAFETY: the block is ours (TP_STATUS_USER) until we hand
+                    // it back; its header is plain data written by the kernel.
+                    let h = unsafe { std::ptr::read(std::ptr::addr_of!((*desc).hdr.bh1)) };
+                    (h.offset_to_first_pkt as usize, h.num_pkts)
+                }
+            };
+            if left == 0 {
+                self.status(self.block).store(libc::TP_STATUS_KERNEL, Ordering::Release);
+                self.block = (self.block + 1) % RING_BLOCKS as usize;
+                self.cursor = None;
+                continue;
+            }
+            let block = self.block_ptr(self.block);
+            // SAFETY: `off` comes from the kernel's block header or the
+            // previous packet's tp_next_offset and stays within the block.
+            let ph = unsafe { std::ptr::read_unaligned(block.add(off).cast::<libc::tpacket3_hdr>()) };
+            let mac = ph.tp_mac as usize;
+            let snap = ph.tp_snaplen as usize;
+            let start = mac.saturating_sub(hdr);
+            let total = (snap + (mac - start)).min(bufs[got].len());
+            if off + mac + snap <= RING_BLOCK_SIZE as usize {
+                // SAFETY: [off+start, off+start+total) lies in this block
+                // (checked above) and the destination holds `total` bytes.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(block.add(off + start), bufs[got].as_mut_ptr(), total);
+                }
+                let vlan = (ph.tp_status & libc::TP_STATUS_VLAN_VALID != 0).then(|| {
+                    let tpid = if ph.hv1.tp_vlan_tpid == 0 { 0x8100 } else { ph.hv1.tp_vlan_tpid };
+                    (tpid, ph.hv1.tp_vlan_tci as u16)
+                });
+                meta[got] = RecvMeta { len: total, vlan };
+                got += 1;
+            }
+            let next = if ph.tp_next_offset == 0 { usize::MAX } else { off + ph.tp_next_offset as usize };
+            self.cursor = Some((next, left - 1));
+            if left - 1 == 0 || next == usize::MAX {
+                self.cursor = Some((0, 0));
+            }
+        }
+        got
+    }
 }
 
 fn setsockopt<T>(fd: &OwnedFd, level: i32, name: i32, value: &T) -> io::Result<()> {
@@ -121,6 +259,7 @@ impl PacketSocket {
             }
             let _ = setsockopt(&fd, libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, &size);
         }
+        let ring = if opts.rx_ring { RxRing::setup(&fd).ok() } else { None };
         // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
         let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;
@@ -141,6 +280,7 @@ impl PacketSocket {
             fd,
             ifindex,
             vnet_hdr: opts.vnet_hdr,
+            ring,
         })
     }
 
@@ -155,7 +295,20 @@ impl PacketSocket {
 
     /// Receives up to `bufs.len()` frames without blocking, one into each
     /// buffer; fills `meta` and returns how many (0 when nothing is waiting).
-    pub fn recv_batch(&self, bufs: &mut [&mut [u8]], meta: &mut [RecvMeta]) -> io::Result<usize> {
+    pub fn recv_batch(&mut self, bufs: &mut [&mut [u8]], meta: &mut [RecvMeta]) -> io::Result<usize> {
+        let hdr = if self.vnet_hdr { VNET_HDR_LEN } else { 0 };
+        if let Some(ring) = &mut self.ring {
+            return Ok(ring.recv(bufs, meta, hdr));
+        }
+        self.recv_batch_mmsg(bufs, meta)
+    }
+
+    /// Whether frames arrive through a TPACKET_V3 ring.
+    pub fn has_rx_ring(&self) -> bool {
+        self.ring.is_some()
+    }
+
+    fn recv_batch_mmsg(&self, bufs: &mut [&mut [u8]], meta: &mut [RecvMeta]) -> io::Result<usize> {
         const MAX: usize = 64;
         let n = bufs.len().min(meta.len()).min(MAX);
         // SAFETY: these are plain C structs; zero is a valid initial value.

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let netns = Netns::open(&ns)?;
     let name = iface.to_string();
-    let sock = netns
+    let mut sock = netns
         .run(move || -> Result<PacketSocket> {
             let mut nl = vnet_sys::Netlink::open()?;
             let idx = nl.index_of(&name)?;
