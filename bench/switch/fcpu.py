@@ -12,10 +12,14 @@ namespace is one of the named namespaces (--ns, as under /run/netns).
 Kernel threads are skipped (ksoftirqd etc. do the benchmark's packet work),
 except kworkers, which carry e.g. another session's namespace cleanup.
 Deltas are per process (pid+starttime), so exits do not produce negative totals.
+A parent's cutime grows by a reaped child's whole lifetime (e.g. cargo reaping
+a long rustc), so each process's delta and the total are capped at what all
+CPUs could have done since the previous call.
 """
 import json
 import os
 import sys
+import time
 
 snap, root = sys.argv[1], int(sys.argv[2])
 ns_names, pids, mode = [], [], None
@@ -72,9 +76,16 @@ for pid, (ppid, flags, comm, start, ticks) in procs.items():
         continue
     cur["%d:%s" % (pid, start)] = ticks
 
+now = time.monotonic()
 try:
     prev = json.load(open(snap))
 except (OSError, ValueError):
     prev = None
-json.dump(cur, open(snap, "w"))
-print(0 if prev is None else sum(max(0, v - prev.get(k, 0)) for k, v in cur.items()))
+json.dump({"t": now, "ticks": cur}, open(snap, "w"))
+if prev is None:
+    print(0)
+else:
+    cap = (now - prev["t"]) * os.sysconf("SC_CLK_TCK") * os.cpu_count()
+    old = prev["ticks"]
+    total = sum(min(cap, max(0, v - old.get(k, 0))) for k, v in cur.items())
+    print(int(min(cap, total)))

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
+mod openflow;
 mod output;
 mod switchd;
 mod switchset;

@@ -17,7 +17,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -37,8 +37,9 @@ fn pid_path(lab: &str) -> PathBuf {
     lab_dir(lab).join("switchd.pid")
 }
 
-/// Sends one request to a lab's daemon and returns its reply.
-pub fn request(lab: &str, req: &Request, timeout: Duration) -> Result<Reply> {
+/// Sends one request to a lab's daemon and returns its reply (a
+/// [`Request`], or a [`crate::openflow::ControlRequest`]).
+pub fn request(lab: &str, req: &impl serde::Serialize, timeout: Duration) -> Result<Reply> {
     let path = socket_path(lab);
     let mut s = UnixStream::connect(&path).with_context(|| {
         format!(
@@ -212,7 +213,7 @@ fn run_worker(lab: &str) -> Result<ExitCode> {
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path).with_context(|| format!("bind {}", path.display()))?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    let set = Arc::new(Mutex::new(SwitchSet::new(lab)));
+    let set = SwitchSet::shared(lab);
     if let Err(e) = set.lock().expect("switch set").reload() {
         eprintln!("vnet switchd {lab}: initial load: {e:#}");
     }
@@ -244,6 +245,11 @@ fn run_worker(lab: &str) -> Result<ExitCode> {
         let req: Request = match serde_json::from_str(&line) {
             Ok(r) => r,
             Err(e) => {
+                if let Ok(of) = serde_json::from_str::<crate::openflow::ControlRequest>(&line) {
+                    let reply = set.lock().expect("switch set").handle_control(of);
+                    let _ = writeln!(writer, "{}", serde_json::to_string(&reply)?);
+                    continue;
+                }
                 let _ = writeln!(
                     writer,
                     "{}",

@@ -14,6 +14,8 @@
 //!   switch model (what it lacks is refused with the spec's error);
 //! - [`multipart`]: MULTIPART request and reply bodies;
 //! - [`port`]: port descriptions, stats and PORT_MOD;
+//! - [`conn`]: the channel state machine (HELLO, echo, roles, errors;
+//!   bytes and `now` in, bytes and events out);
 //! - [`error`]: [`DecodeError`] (carrying the `(type, code)` to answer
 //!   with in an OFPT_ERROR) and the spec's error constants.
 //!
@@ -26,6 +28,7 @@
 
 pub mod action;
 mod buf;
+pub mod conn;
 pub mod error;
 pub mod framing;
 pub mod instruction;

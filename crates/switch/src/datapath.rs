@@ -12,6 +12,14 @@
 //! a port without VLAN configuration carries every VLAN (untagged = VLAN 0),
 //! an access port one VLAN untagged, a trunk its allowed VLANs tagged and
 //! its native VLAN untagged. Explicit outputs send the frame as it is.
+//!
+//! OpenFlow's slow path: a frame for the controller (the `controller`
+//! action, a table miss to the controller, `dec_ttl` on an expiring TTL)
+//! is copied, cut to its `max_len`, to the [`ControllerSink`] set with
+//! [`Datapath::set_controller`] — a bounded queue that never blocks the
+//! datapath (a full queue drops and counts). [`Datapath::packet_out`] runs
+//! a controller's frame through actions like a received one, `TABLE`
+//! included.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -94,10 +102,55 @@ pub enum Op {
     /// A header rewrite done by the rules' own function (index into
     /// `Decision::rewrites`), e.g. set_field on IP addresses or ports.
     Rewrite(usize),
-    /// Hand the frame to the controller (OpenFlow); counted as dropped
-    /// until a controller channel exists.
-    Controller,
+    /// Decrement the IP TTL / hop limit; a packet whose TTL is already
+    /// ≤ 1 is dropped there, and offered to the controller (reason
+    /// INVALID_TTL, for connections that asked for it).
+    DecTtl,
+    /// Hand the frame to the controller as a packet-in (see
+    /// [`Datapath::set_controller`]); counted as dropped without one.
+    Controller(ToController),
 }
+
+/// Why a frame goes to the controller (`ofp_packet_in_reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum PacketInReason {
+    /// A table miss (or a table-miss flow: priority 0, matching all).
+    NoMatch = 0,
+    /// An output to CONTROLLER in a flow or a packet-out.
+    Action = 1,
+    /// `dec_ttl` on a packet with TTL ≤ 1.
+    InvalidTtl = 2,
+}
+
+/// The packet-in an [`Op::Controller`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ToController {
+    /// Bytes of the frame to send; `0xffff` = all of it.
+    pub max_len: u16,
+    pub reason: PacketInReason,
+    /// The table of the flow (or miss) that sent it.
+    pub table_id: u8,
+    /// The cookie of that flow; all ones for a table miss.
+    pub cookie: u64,
+}
+
+/// A frame for the controller: what a PACKET_IN carries (never buffered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControllerPacket {
+    pub in_port: u32,
+    pub reason: PacketInReason,
+    pub table_id: u8,
+    pub cookie: u64,
+    /// The whole frame's length.
+    pub total_len: usize,
+    /// The frame as it was at that point, cut to `max_len`.
+    pub data: Vec<u8>,
+}
+
+/// Where packet-ins go: called on the datapath thread with the switch
+/// locked, so it must not block (a bounded queue: `false` = full, the
+/// packet-in is dropped and counted).
+pub type ControllerSink = Arc<dyn Fn(ControllerPacket) -> bool + Send + Sync>;
 
 /// A rewrite of header fields, supplied by the rules.
 pub type RewriteFn = Arc<dyn Fn(&mut Frame) + Send + Sync>;
@@ -183,6 +236,10 @@ pub struct DatapathStats {
     /// Lookups that had to run the full rules (pipeline).
     pub upcalls: u64,
     pub dropped: u64,
+    /// Frames handed to the controller sink.
+    pub packet_ins: u64,
+    /// Packet-ins lost: no controller sink, or its queue was full.
+    pub packet_in_dropped: u64,
 }
 
 /// The wildcard cache: decisions keyed by masked flow keys, one hash table
@@ -241,6 +298,8 @@ pub struct Datapath {
     epoch: std::time::Instant,
     /// Port mirrors: every frame a port receives or sends, as pcap.
     mirrors: HashMap<u32, Mirror>,
+    /// Where packet-ins go (the OpenFlow connections), if anywhere.
+    controller: Option<ControllerSink>,
 }
 
 /// Where a port mirror writes.
@@ -271,7 +330,34 @@ impl Datapath {
             stats: DatapathStats::default(),
             epoch: std::time::Instant::now(),
             mirrors: HashMap::new(),
+            controller: None,
         }
+    }
+
+    /// Sets (Some) or clears (None) where packet-ins go.
+    pub fn set_controller(&mut self, sink: Option<ControllerSink>) {
+        self.controller = sink;
+    }
+
+    /// Runs a frame from the controller (PACKET_OUT) through `ops`, as
+    /// received on `in_port` (a port number, LOCAL, or CONTROLLER/ANY for
+    /// none). `Op::Output(TABLE)` runs it through the rules.
+    pub fn packet_out(
+        &mut self,
+        in_port: u32,
+        data: &[u8],
+        ops: &[Op],
+        rewrites: &[RewriteFn],
+        now_ms: u64,
+    ) {
+        let mut rx = vec![Frame::from_eth(data, false)];
+        let pi = self.port_index(in_port);
+        let mut refs = Vec::new();
+        let sent = self.run_ops(pi, in_port, ops, rewrites, &mut rx, 0, &mut refs, now_ms, 0);
+        if !sent {
+            self.stats.dropped += 1;
+        }
+        self.flush(&rx);
     }
 
     /// Milliseconds since this datapath was made: the clock of its MAC table.
@@ -395,24 +481,95 @@ impl Datapath {
 
     fn forward(&mut self, pi: usize, rx: &mut [Frame], i: usize, now_ms: u64) {
         let in_ofport = self.ports[pi].ofport;
+        // Queue entries that refer to rx[i] as it is now.
+        let mut refs: Vec<(usize, usize)> = Vec::new();
+        if !self.through_rules(Some(pi), in_ofport, rx, i, &mut refs, now_ms, 0) {
+            self.stats.dropped += 1;
+        }
+    }
+
+    /// Looks the frame up in the rules (caches first) and runs the
+    /// decision; whether the frame went anywhere.
+    #[allow(clippy::too_many_arguments)]
+    fn through_rules(
+        &mut self,
+        pi: Option<usize>,
+        in_ofport: u32,
+        rx: &mut [Frame],
+        i: usize,
+        refs: &mut Vec<(usize, usize)>,
+        now_ms: u64,
+        depth: u8,
+    ) -> bool {
         let mut key = FlowKey::default();
         vnet_wire::extract::extract(rx[i].eth(), in_ofport, &mut key);
         let d = self.decision(&key);
         if let Some(hit) = &d.hit {
             hit(rx[i].eth().len() as u64);
         }
-        // Queue entries that refer to rx[i] as it is now.
-        let mut refs: Vec<(usize, usize)> = Vec::new();
+        self.run_ops(
+            pi,
+            in_ofport,
+            &d.ops,
+            &d.rewrites,
+            rx,
+            i,
+            refs,
+            now_ms,
+            depth,
+        )
+    }
+
+    /// Runs `ops` on frame `i` received on port index `pi` (`None`: from
+    /// the controller); whether the frame went anywhere.
+    #[allow(clippy::too_many_arguments)]
+    fn run_ops(
+        &mut self,
+        pi: Option<usize>,
+        in_ofport: u32,
+        ops: &[Op],
+        rewrites: &[RewriteFn],
+        rx: &mut [Frame],
+        i: usize,
+        refs: &mut Vec<(usize, usize)>,
+        now_ms: u64,
+        depth: u8,
+    ) -> bool {
         let mut sent = false;
-        for op in &d.ops {
+        for op in ops {
             match op {
-                Op::Output(p) => {
-                    sent |= self.output(pi, *p, rx, i, &mut refs, now_ms);
+                // Only a packet-out has TABLE (flows cannot output there).
+                Op::Output(ofpp::TABLE) if depth == 0 => {
+                    sent |= self.through_rules(pi, in_ofport, rx, i, refs, now_ms, depth + 1);
                 }
-                Op::Controller => {}
+                Op::Output(p) => {
+                    sent |= self.output(pi, *p, rx, i, refs, now_ms);
+                }
+                Op::Controller(to) => {
+                    self.packet_in(in_ofport, &rx[i], to);
+                    sent = true;
+                }
+                Op::DecTtl => {
+                    self.materialize(refs, &rx[i]);
+                    let f = &mut rx[i];
+                    let mut key = FlowKey::default();
+                    let layout = vnet_wire::extract::extract(f.eth(), 0, &mut key);
+                    if let Ok(vnet_wire::rewrite::DecTtl::Expired) =
+                        vnet_wire::rewrite::dec_ttl(f.eth_mut(), &layout)
+                    {
+                        let to = ToController {
+                            max_len: 0xffff,
+                            reason: PacketInReason::InvalidTtl,
+                            table_id: 0,
+                            cookie: u64::MAX,
+                        };
+                        self.packet_in(in_ofport, &rx[i], &to);
+                        return sent;
+                    }
+                }
                 modify => {
                     // Earlier outputs must keep the frame as it was.
-                    self.materialize(&mut refs, &rx[i]);
+                    self.materialize(refs, &rx[i]);
                     let f = &mut rx[i];
                     match modify {
                         Op::PushVlan { tpid } => {
@@ -429,17 +586,42 @@ impl Datapath {
                             f.set_vlan_pcp(*p);
                         }
                         Op::Rewrite(r) => {
-                            if let Some(rw) = d.rewrites.get(*r) {
+                            if let Some(rw) = rewrites.get(*r) {
                                 rw(f)
                             }
                         }
-                        Op::Output(_) | Op::Controller => {}
+                        Op::Output(_) | Op::Controller(_) | Op::DecTtl => {}
                     }
                 }
             }
         }
-        if !sent {
-            self.stats.dropped += 1;
+        sent
+    }
+
+    /// Hands a copy of the frame, as it is now, to the controller sink.
+    fn packet_in(&mut self, in_port: u32, frame: &Frame, to: &ToController) {
+        let Some(sink) = &self.controller else {
+            self.stats.packet_in_dropped += 1;
+            return;
+        };
+        let eth = frame.eth();
+        let n = if to.max_len == 0xffff {
+            eth.len()
+        } else {
+            eth.len().min(usize::from(to.max_len))
+        };
+        let p = ControllerPacket {
+            in_port,
+            reason: to.reason,
+            table_id: to.table_id,
+            cookie: to.cookie,
+            total_len: eth.len(),
+            data: eth[..n].to_vec(),
+        };
+        if sink(p) {
+            self.stats.packet_ins += 1;
+        } else {
+            self.stats.packet_in_dropped += 1;
         }
     }
 
@@ -450,10 +632,11 @@ impl Datapath {
         }
     }
 
-    /// Queues the frame for output port `p` (a port number or reserved).
+    /// Queues the frame for output port `p` (a port number or reserved);
+    /// `pi` is the ingress port's index (`None`: from the controller).
     fn output(
         &mut self,
-        pi: usize,
+        pi: Option<usize>,
         p: u32,
         rx: &mut [Frame],
         i: usize,
@@ -465,21 +648,24 @@ impl Datapath {
             ofpp::FLOOD | ofpp::ALL => {
                 let mut any = false;
                 for q in 0..self.ports.len() {
-                    if q != pi {
+                    if Some(q) != pi {
                         self.enqueue(q, rx, i, refs, None);
                         any = true;
                     }
                 }
                 any
             }
-            ofpp::IN_PORT => {
-                self.enqueue(pi, rx, i, refs, None);
-                true
-            }
+            ofpp::IN_PORT => match pi {
+                Some(pi) => {
+                    self.enqueue(pi, rx, i, refs, None);
+                    true
+                }
+                None => false,
+            },
             ofpp::CONTROLLER | ofpp::TABLE => false,
             n => match self.port_index(n) {
                 // OpenFlow: output to the input port needs IN_PORT.
-                Some(q) if q != pi => {
+                Some(q) if Some(q) != pi => {
                     self.enqueue(q, rx, i, refs, None);
                     true
                 }
@@ -489,18 +675,22 @@ impl Datapath {
     }
 
     /// The NORMAL action: VLAN admission, learning, forwarding or flooding
-    /// within the VLAN, never back out of the ingress port.
+    /// within the VLAN, never back out of the ingress port. A frame from
+    /// the controller (`pi` None) is VLAN-unaware and teaches nothing.
     fn normal(
         &mut self,
-        pi: usize,
+        pi: Option<usize>,
         rx: &mut [Frame],
         i: usize,
         refs: &mut Vec<(usize, usize)>,
         now_ms: u64,
     ) -> bool {
         let tci = rx[i].vlan_tci();
-        let Some(vlan) = self.ports[pi].vlan.ingress_vlan(tci) else {
-            self.ports[pi].stats.rx_dropped += 1;
+        let ingress = pi.map_or(&VlanMode::Unaware, |pi| &self.ports[pi].vlan);
+        let Some(vlan) = ingress.ingress_vlan(tci) else {
+            if let Some(pi) = pi {
+                self.ports[pi].stats.rx_dropped += 1;
+            }
             return false;
         };
         let eth = rx[i].eth();
@@ -509,8 +699,10 @@ impl Datapath {
         }
         let dst: [u8; 6] = eth[0..6].try_into().unwrap_or([0; 6]);
         let src: [u8; 6] = eth[6..12].try_into().unwrap_or([0; 6]);
-        let in_ofport = self.ports[pi].ofport;
-        self.macs.learn(vlan, src, in_ofport, now_ms);
+        let in_ofport = pi.map_or(ofpp::CONTROLLER, |pi| self.ports[pi].ofport);
+        if pi.is_some() {
+            self.macs.learn(vlan, src, in_ofport, now_ms);
+        }
         let pcp = tci.map(|t| t >> 13).unwrap_or(0);
         let known = if dst[0] & 1 == 0 {
             self.macs.lookup(vlan, dst, now_ms)
@@ -526,7 +718,7 @@ impl Datapath {
             None => {
                 let mut any = false;
                 for q in 0..self.ports.len() {
-                    if q != pi {
+                    if Some(q) != pi {
                         any |= self.normal_to(q, vlan, pcp, rx, i, refs);
                     }
                 }

@@ -1,7 +1,10 @@
 //! The OpenFlow pipeline as datapath [`Rules`]: a verdict's actions turned
 //! into datapath operations, header rewrites into closures over
 //! `vnet-wire`'s rewrite functions, and matched flows' counters bumped on
-//! every packet (cache hits included).
+//! every packet (cache hits included). An output to the controller
+//! becomes a packet-in naming the flow (table, cookie) or table miss it
+//! came from, with reason NO_MATCH for a table miss or table-miss flow
+//! (priority 0, matching all) and ACTION otherwise.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
@@ -10,10 +13,10 @@ use std::time::Instant;
 use vnet_wire::rewrite as rw;
 use vnet_wire::{extract, FlowKey, Layout};
 
-use crate::datapath::{Decision, Op, RewriteFn, Rules};
-use crate::flow::{Action, Field};
+use crate::datapath::{Decision, Op, PacketInReason, RewriteFn, Rules, ToController};
+use crate::flow::{Action, Field, FlowRef, Instruction, Match};
 use crate::frame::Frame;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, TableMiss, Verdict};
 
 /// An immutable pipeline snapshot, as the datapath consults it.
 #[derive(Debug)]
@@ -78,26 +81,107 @@ fn rewrite(field: Field) -> Option<RewriteFn> {
     Some(f)
 }
 
-fn ttl_rewrite(set: Option<u8>) -> RewriteFn {
+fn set_ttl_rewrite(ttl: u8) -> RewriteFn {
     Arc::new(move |frame: &mut Frame| {
         let mut key = FlowKey::default();
         let layout = extract(frame.eth(), 0, &mut key);
-        let e = frame.eth_mut();
-        let _ = match set {
-            Some(t) => rw::set_ip_ttl(e, &layout, t),
-            None => rw::dec_ttl(e, &layout).map(drop),
-        };
+        let _ = rw::set_ip_ttl(frame.eth_mut(), &layout, ttl);
     })
 }
 
-/// Translates pipeline actions into datapath operations.
+/// Translates actions into datapath operations; an output to the
+/// controller becomes a packet-in of reason ACTION from table `0xff`
+/// (what a PACKET_OUT's actions are).
 pub fn compile(actions: &[Action]) -> (Vec<Op>, Vec<RewriteFn>) {
+    compile_with(actions, |_, max_len| ToController {
+        max_len,
+        reason: PacketInReason::Action,
+        table_id: 0xff,
+        cookie: u64::MAX,
+    })
+}
+
+/// Whether a flow is a table-miss flow (priority 0, matching every
+/// packet): its packet-ins have reason NO_MATCH (OpenFlow 1.3, 5.4).
+fn is_table_miss_flow(f: &FlowRef) -> bool {
+    f.flow.priority == 0 && f.flow.r#match == Match::catch_all()
+}
+
+/// Translates a verdict's actions, each output to the controller
+/// becoming the packet-in of the flow (or table miss) it came from.
+pub fn compile_verdict(v: &Verdict, pipeline: &Pipeline) -> (Vec<Op>, Vec<RewriteFn>) {
+    let from_flow = |f: &FlowRef, max_len| ToController {
+        max_len,
+        reason: if is_table_miss_flow(f) {
+            PacketInReason::NoMatch
+        } else {
+            PacketInReason::Action
+        },
+        table_id: f.flow.table_id,
+        cookie: f.flow.cookie,
+    };
+    // Apply-actions come first, flow by flow; then the action set, whose
+    // output was written last by the last flow writing one; then a miss.
+    let mut apply: Vec<&FlowRef> = Vec::new();
+    let mut set_writer: Option<&FlowRef> = None;
+    for f in &v.matched {
+        for i in &f.flow.instructions {
+            match i {
+                Instruction::ApplyActions(a) => apply.extend(
+                    a.iter()
+                        .filter(|a| matches!(a, Action::Controller { .. }))
+                        .map(|_| f),
+                ),
+                Instruction::ClearActions => set_writer = None,
+                Instruction::WriteActions(a)
+                    if a.iter()
+                        .any(|a| matches!(a, Action::Controller { .. } | Action::Output(_))) =>
+                {
+                    set_writer = Some(f);
+                }
+                _ => {}
+            }
+        }
+    }
+    let miss = v
+        .table_miss
+        .filter(|t| matches!(pipeline.table_miss(*t), Some(TableMiss::Controller { .. })));
+    let mut k = 0;
+    compile_with(&v.actions, |index, max_len| {
+        let n = k;
+        k += 1;
+        if let Some(f) = apply.get(n) {
+            return from_flow(f, max_len);
+        }
+        match (miss, set_writer) {
+            (Some(table_id), _) if index + 1 == v.actions.len() => ToController {
+                max_len,
+                reason: PacketInReason::NoMatch,
+                table_id,
+                cookie: u64::MAX,
+            },
+            (_, Some(f)) => from_flow(f, max_len),
+            _ => ToController {
+                max_len,
+                reason: PacketInReason::Action,
+                table_id: 0,
+                cookie: u64::MAX,
+            },
+        }
+    })
+}
+
+/// [`compile`] with the packet-in of the `index`th action chosen by `to`.
+fn compile_with(
+    actions: &[Action],
+    mut to: impl FnMut(usize, u16) -> ToController,
+) -> (Vec<Op>, Vec<RewriteFn>) {
     let mut ops = Vec::with_capacity(actions.len());
     let mut rewrites = Vec::new();
-    for a in actions {
+    for (index, a) in actions.iter().enumerate() {
         match *a {
             Action::Output(p) => ops.push(Op::Output(p.0)),
-            Action::Controller { .. } => ops.push(Op::Controller),
+            Action::Controller { max_len } => ops.push(Op::Controller(to(index, max_len))),
             Action::PushVlan(tpid) => ops.push(Op::PushVlan { tpid }),
             Action::PopVlan => ops.push(Op::PopVlan),
             Action::SetField(Field::VlanVid(v)) => ops.push(Op::SetVlanVid(v)),
@@ -108,13 +192,10 @@ pub fn compile(actions: &[Action]) -> (Vec<Op>, Vec<RewriteFn>) {
                     rewrites.push(r);
                 }
             }
-            Action::DecTtl => {
-                ops.push(Op::Rewrite(rewrites.len()));
-                rewrites.push(ttl_rewrite(None));
-            }
+            Action::DecTtl => ops.push(Op::DecTtl),
             Action::SetNwTtl(t) => {
                 ops.push(Op::Rewrite(rewrites.len()));
-                rewrites.push(ttl_rewrite(Some(t)));
+                rewrites.push(set_ttl_rewrite(t));
             }
             // Groups and queues are not implemented by this datapath yet.
             Action::Group(_) | Action::SetQueue(_) => {}
@@ -130,7 +211,7 @@ impl Rules for PipelineRules {
 
     fn decide(&self, key: &FlowKey) -> Decision {
         let v = self.pipeline.execute(key);
-        let (ops, rewrites) = compile(&v.actions);
+        let (ops, rewrites) = compile_verdict(&v, &self.pipeline);
         let matched = v.matched;
         let epoch = self.epoch;
         let hit: Option<Arc<dyn Fn(u64) + Send + Sync>> = if matched.is_empty() {

@@ -71,6 +71,10 @@ pub struct SwitchHandle {
     /// Bumped when ports change so the thread rebuilds its poll set.
     generation: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
+    /// Ports of `config` that could not be opened (device missing, ...) at
+    /// the last start or reconfigure: the switch runs without them, and
+    /// `reconfigure` tries them again. One bad port never stops a switch.
+    pub failed_ports: Vec<RuntimeError>,
 }
 
 impl std::fmt::Debug for SwitchHandle {
@@ -92,7 +96,15 @@ fn open_port(netns: &Netns, switch: &str, p: &PortConfig) -> Result<Box<dyn Port
         .run(move || -> std::io::Result<PacketSocket> {
             let mut nl = vnet_sys::Netlink::open().map_err(std::io::Error::other)?;
             let idx = nl.index_of(&name).map_err(std::io::Error::other)?;
-            PacketSocket::open(idx, PacketOptions::default())
+            // VNET_RX_RING=1 selects TPACKET_V3 rings (throughput over latency).
+            let rx_ring = std::env::var_os("VNET_RX_RING").is_some_and(|v| v == "1");
+            PacketSocket::open(
+                idx,
+                PacketOptions {
+                    rx_ring,
+                    ..PacketOptions::default()
+                },
+            )
         })
         .map_err(|e| fail(e.to_string()))?
         .map_err(|e| fail(e.to_string()))?;
@@ -139,7 +151,8 @@ fn open_internal(netns: &Netns, switch: &str) -> Result<Option<Box<dyn PortIo>>,
 }
 
 impl SwitchHandle {
-    /// Starts a switch with its ports (and its internal port).
+    /// Starts a switch with its ports (and its internal port). Ports that
+    /// cannot be opened are left out and listed in `failed_ports`.
     pub fn start(config: SwitchConfig) -> Result<SwitchHandle, RuntimeError> {
         let mut dp = Datapath::new(
             config.name.clone(),
@@ -149,15 +162,18 @@ impl SwitchHandle {
             switch: config.name.clone(),
             reason: e.to_string(),
         })?;
+        let mut failed = Vec::new();
         for p in &config.ports {
-            let io = open_port(&netns, &config.name, p)?;
-            dp.add_port(SwitchPort {
-                name: p.name.clone(),
-                ofport: p.ofport,
-                vlan: p.vlan.clone(),
-                io,
-                stats: Default::default(),
-            });
+            match open_port(&netns, &config.name, p) {
+                Ok(io) => dp.add_port(SwitchPort {
+                    name: p.name.clone(),
+                    ofport: p.ofport,
+                    vlan: p.vlan.clone(),
+                    io,
+                    stats: Default::default(),
+                }),
+                Err(e) => failed.push(e),
+            }
         }
         if let Some(io) = open_internal(&netns, &config.name)? {
             dp.add_port(SwitchPort {
@@ -168,7 +184,9 @@ impl SwitchHandle {
                 stats: Default::default(),
             });
         }
-        Ok(Self::spawn(config, dp))
+        let mut handle = Self::spawn(config, dp);
+        handle.failed_ports = failed;
+        Ok(handle)
     }
 
     /// Runs an already-assembled datapath (tests use in-memory ports).
@@ -192,6 +210,7 @@ impl SwitchHandle {
             stop,
             generation,
             thread: Some(thread),
+            failed_ports: Vec::new(),
         }
     }
 
@@ -202,11 +221,14 @@ impl SwitchHandle {
     }
 
     /// Brings ports in line with `config` (adds, removes, changes VLAN mode).
+    /// Ports that cannot be opened are left out and listed in
+    /// `failed_ports`.
     pub fn reconfigure(&mut self, config: SwitchConfig) -> Result<(), RuntimeError> {
         let netns = Netns::open(&config.netns).map_err(|e| RuntimeError::Switch {
             switch: config.name.clone(),
             reason: e.to_string(),
         })?;
+        let mut failed = Vec::new();
         {
             let mut dp = self.dp.lock().expect("datapath lock");
             let gone: Vec<String> = dp
@@ -227,19 +249,20 @@ impl SwitchHandle {
             for c in &config.ports {
                 match dp.ports.iter_mut().find(|p| p.name == c.name) {
                     Some(p) => p.vlan = c.vlan.clone(),
-                    None => {
-                        let io = open_port(&netns, &config.name, c)?;
-                        dp.add_port(SwitchPort {
+                    None => match open_port(&netns, &config.name, c) {
+                        Ok(io) => dp.add_port(SwitchPort {
                             name: c.name.clone(),
                             ofport: c.ofport,
                             vlan: c.vlan.clone(),
                             io,
                             stats: Default::default(),
-                        });
-                    }
+                        }),
+                        Err(e) => failed.push(e),
+                    },
                 }
             }
         }
+        self.failed_ports = failed;
         self.config = config;
         self.wake();
         Ok(())

@@ -123,12 +123,24 @@ impl RxRing {
         // SAFETY: a fresh shared mapping of the socket's ring, of the size
         // the kernel just allocated; checked for MAP_FAILED.
         let base = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
         };
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(RxRing { base: base.cast(), len, block: 0, cursor: None })
+        Ok(RxRing {
+            base: base.cast(),
+            len,
+            block: 0,
+            cursor: None,
+        })
     }
 
     fn block_ptr(&self, i: usize) -> *mut u8 {
@@ -142,7 +154,8 @@ impl RxRing {
         // status word is 4-aligned and shared with the kernel, so it is read
         // and written only atomically.
         unsafe {
-            &*(std::ptr::addr_of_mut!((*desc).hdr.bh1.block_status).cast::<std::sync::atomic::AtomicU32>())
+            &*(std::ptr::addr_of_mut!((*desc).hdr.bh1.block_status)
+                .cast::<std::sync::atomic::AtomicU32>())
         }
     }
 
@@ -159,7 +172,9 @@ impl RxRing {
                     if self.status(self.block).load(Ordering::Acquire) & libc::TP_STATUS_USER == 0 {
                         break;
                     }
-                    let desc = self.block_ptr(self.block).cast::<libc::tpacket_block_desc>();
+                    let desc = self
+                        .block_ptr(self.block)
+                        .cast::<libc::tpacket_block_desc>();
                     // SAFETY: the block is ours (TP_STATUS_USER) until we hand
                     // it back; its header is plain data written by the kernel.
                     let h = unsafe { std::ptr::read(std::ptr::addr_of!((*desc).hdr.bh1)) };
@@ -167,7 +182,8 @@ impl RxRing {
                 }
             };
             if left == 0 {
-                self.status(self.block).store(libc::TP_STATUS_KERNEL, Ordering::Release);
+                self.status(self.block)
+                    .store(libc::TP_STATUS_KERNEL, Ordering::Release);
                 self.block = (self.block + 1) % RING_BLOCKS as usize;
                 self.cursor = None;
                 continue;
@@ -175,7 +191,8 @@ impl RxRing {
             let block = self.block_ptr(self.block);
             // SAFETY: `off` comes from the kernel's block header or the
             // previous packet's tp_next_offset and stays within the block.
-            let ph = unsafe { std::ptr::read_unaligned(block.add(off).cast::<libc::tpacket3_hdr>()) };
+            let ph =
+                unsafe { std::ptr::read_unaligned(block.add(off).cast::<libc::tpacket3_hdr>()) };
             let mac = ph.tp_mac as usize;
             let snap = ph.tp_snaplen as usize;
             let start = mac.saturating_sub(hdr);
@@ -184,16 +201,28 @@ impl RxRing {
                 // SAFETY: [off+start, off+start+total) lies in this block
                 // (checked above) and the destination holds `total` bytes.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(block.add(off + start), bufs[got].as_mut_ptr(), total);
+                    std::ptr::copy_nonoverlapping(
+                        block.add(off + start),
+                        bufs[got].as_mut_ptr(),
+                        total,
+                    );
                 }
                 let vlan = (ph.tp_status & libc::TP_STATUS_VLAN_VALID != 0).then(|| {
-                    let tpid = if ph.hv1.tp_vlan_tpid == 0 { 0x8100 } else { ph.hv1.tp_vlan_tpid };
+                    let tpid = if ph.hv1.tp_vlan_tpid == 0 {
+                        0x8100
+                    } else {
+                        ph.hv1.tp_vlan_tpid
+                    };
                     (tpid, ph.hv1.tp_vlan_tci as u16)
                 });
                 meta[got] = RecvMeta { len: total, vlan };
                 got += 1;
             }
-            let next = if ph.tp_next_offset == 0 { usize::MAX } else { off + ph.tp_next_offset as usize };
+            let next = if ph.tp_next_offset == 0 {
+                usize::MAX
+            } else {
+                off + ph.tp_next_offset as usize
+            };
             self.cursor = Some((next, left - 1));
             if left - 1 == 0 || next == usize::MAX {
                 self.cursor = Some((0, 0));
@@ -259,7 +288,11 @@ impl PacketSocket {
             }
             let _ = setsockopt(&fd, libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, &size);
         }
-        let ring = if opts.rx_ring { RxRing::setup(&fd).ok() } else { None };
+        let ring = if opts.rx_ring {
+            RxRing::setup(&fd).ok()
+        } else {
+            None
+        };
         // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
         let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;
@@ -295,7 +328,11 @@ impl PacketSocket {
 
     /// Receives up to `bufs.len()` frames without blocking, one into each
     /// buffer; fills `meta` and returns how many (0 when nothing is waiting).
-    pub fn recv_batch(&mut self, bufs: &mut [&mut [u8]], meta: &mut [RecvMeta]) -> io::Result<usize> {
+    pub fn recv_batch(
+        &mut self,
+        bufs: &mut [&mut [u8]],
+        meta: &mut [RecvMeta],
+    ) -> io::Result<usize> {
         let hdr = if self.vnet_hdr { VNET_HDR_LEN } else { 0 };
         if let Some(ring) = &mut self.ring {
             return Ok(ring.recv(bufs, meta, hdr));

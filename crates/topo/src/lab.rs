@@ -68,6 +68,36 @@ pub struct Node {
     /// For switch nodes: flows in ovs-ofctl syntax, installed at start.
     #[serde(default)]
     pub flows: Vec<String>,
+    /// For switch nodes: OpenFlow channels and fail mode (`openflow:`).
+    #[serde(default)]
+    pub openflow: Option<OpenFlow>,
+}
+
+/// A switch's OpenFlow settings, as the lab file states them (targets are
+/// checked for syntax; the switch daemon resolves them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenFlow {
+    /// Passive listeners, `ptcp:PORT[:ADDR]` (ADDR defaults to 127.0.0.1).
+    #[serde(default)]
+    pub listen: Vec<String>,
+    /// Controllers the switch connects to, `tcp:HOST:PORT`.
+    #[serde(default)]
+    pub controllers: Vec<String>,
+    #[serde(default)]
+    pub fail_mode: FailMode,
+}
+
+/// What a switch with OpenFlow targets does while no controller is
+/// connected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailMode {
+    /// Forward as a learning switch (table 0 misses go to NORMAL).
+    #[default]
+    Standalone,
+    /// Keep the installed flows and nothing else: misses drop (or go to
+    /// the controller when a flow says so).
+    Secure,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

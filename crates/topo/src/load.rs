@@ -2,7 +2,8 @@
 //!
 //! The pipeline is parse (`model`: serde types with source locations) →
 //! nodes, links, interface names and switch port VLANs (`resolve`, with the
-//! rules in `names`) → L2 segments (per VLAN on switches) and addresses
+//! rules in `names`; switches' OpenFlow settings in `openflow`) → L2
+//! segments (per VLAN on switches) and addresses
 //! (`addressing`) → default and static routes (`routes`). Each stage stops
 //! at the first problem and reports it as a [`LabError`] located at the
 //! offending value (`FILE:LINE:COLUMN`), so a bad file never produces a
@@ -14,6 +15,7 @@
 mod addressing;
 mod model;
 mod names;
+mod openflow;
 mod resolve;
 mod routes;
 

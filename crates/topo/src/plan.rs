@@ -255,6 +255,7 @@ mod tests {
             owner: None,
             group: None,
             flows: vec![],
+            openflow: None,
         }
     }
 

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use vnet_switch::control::Request;
+use vnet_topo::lab::FailMode;
+
+use crate::openflow::ControlRequest;
 
 use crate::output::{applied, need_root, print_json};
 
@@ -20,6 +23,8 @@ use crate::output::{applied, need_root, print_json};
 ///   vnet switch demo sw1 dump-flows
 ///   vnet switch demo sw1 del-flows 'ip,nw_dst=10.0.0.2'
 ///   vnet switch demo sw1 mirror h1 -w h1.pcap   (… mirror h1 --stop)
+///   vnet switch demo sw1 set-controller ptcp:6653 tcp:127.0.0.1:6633
+///   ovs-ofctl -O OpenFlow13 dump-flows tcp:127.0.0.1:6653
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -62,6 +67,23 @@ enum Verb {
         #[arg(long)]
         stop: bool,
     },
+    /// Set the switch's OpenFlow targets, replacing the current ones:
+    /// `ptcp:PORT[:ADDR]` listens (on 127.0.0.1 unless ADDR is given),
+    /// `tcp:HOST[:PORT]` connects to a controller (port 6653 by default).
+    SetController {
+        #[arg(required = true)]
+        targets: Vec<String>,
+    },
+    /// Remove every OpenFlow target.
+    DelController,
+    /// Print the OpenFlow targets.
+    GetController,
+    /// What to do while no controller is connected: `standalone` (act as
+    /// a learning switch) or `secure` (only the installed flows).
+    SetFailMode {
+        #[arg(value_parser = ["standalone", "secure"])]
+        mode: String,
+    },
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -92,6 +114,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     let switch = args.switch.clone();
+    let control = match &args.verb {
+        Verb::SetController { targets } => Some(ControlRequest::SetController {
+            switch: switch.clone(),
+            targets: targets.clone(),
+        }),
+        Verb::DelController => Some(ControlRequest::DelController {
+            switch: switch.clone(),
+        }),
+        Verb::GetController => Some(ControlRequest::GetController {
+            switch: switch.clone(),
+        }),
+        Verb::SetFailMode { mode } => Some(ControlRequest::SetFailMode {
+            switch: switch.clone(),
+            fail_mode: if mode == "secure" {
+                FailMode::Secure
+            } else {
+                FailMode::Standalone
+            },
+        }),
+        _ => None,
+    };
+    if let Some(c) = control {
+        let reply = crate::switchd::request(&args.lab, &c, Duration::from_secs(60))?;
+        return print_reply(reply, args.json);
+    }
     let req = match args.verb {
         Verb::AddFlow { flow } => Request::AddFlow { switch, flow },
         Verb::AddFlows { file } => {
@@ -127,8 +174,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             };
             Request::Mirror { switch, port, file }
         }
+        Verb::SetController { .. }
+        | Verb::DelController
+        | Verb::GetController
+        | Verb::SetFailMode { .. } => unreachable!("handled above"),
     };
     let reply = crate::switchd::request(&args.lab, &req, Duration::from_secs(60))?;
+    print_reply(reply, args.json)
+}
+
+fn print_reply(reply: vnet_switch::control::Reply, json: bool) -> Result<ExitCode> {
     if !reply.ok {
         bail!(
             "{}",
@@ -137,7 +192,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .unwrap_or_else(|| "the switch refused the request".into())
         );
     }
-    if args.json {
+    if json {
         print_json(&reply.data)?;
     } else if !reply.text.is_empty() {
         print!("{}", reply.text);

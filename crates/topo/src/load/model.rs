@@ -52,6 +52,20 @@ pub(super) struct RawNode {
     pub group: Option<Spanned<u32>>,
     #[serde(default)]
     pub flows: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub openflow: Option<Spanned<RawOpenFlow>>,
+}
+
+/// A switch's `openflow:` settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOpenFlow {
+    #[serde(default)]
+    pub listen: Option<Spanned<String>>,
+    #[serde(default)]
+    pub controllers: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub fail_mode: Option<Spanned<String>>,
 }
 
 /// One entry of a node's `routes:`.

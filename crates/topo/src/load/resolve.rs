@@ -193,6 +193,16 @@ fn nodes(
             Some(f) => check_flows(n, f.value)?,
             None => Vec::new(),
         };
+        let openflow = match body.openflow {
+            Some(o) if kind != NodeKind::Switch => {
+                return fail(
+                    o.referenced,
+                    format!("node `{n}`: `openflow` applies only to switch nodes"),
+                );
+            }
+            Some(o) => Some(super::openflow::check(n, o.value)?),
+            None => None,
+        };
         let routed = matches!(kind, NodeKind::Host | NodeKind::Router);
         if let (Some(r), false) = (&body.routes, routed) {
             return fail(
@@ -228,6 +238,7 @@ fn nodes(
             owner: body.owner.map(|o| o.value),
             group: body.group.map(|g| g.value),
             flows,
+            openflow,
         });
     }
     Ok((draft, index))
