@@ -16,6 +16,10 @@ pub struct Drift {
     pub missing_nodes: Vec<String>,
     /// Links (as `node:iface`) with an end missing.
     pub missing_links: Vec<String>,
+    /// Surviving ends of those links, as (namespace, interface): a veth end
+    /// whose peer's namespace was deleted lingers until the kernel's
+    /// asynchronous cleanup reaches it, and would block re-creation.
+    pub stale_ends: Vec<(String, String)>,
 }
 
 impl Drift {
@@ -76,6 +80,17 @@ pub fn observe(lab: &Lab) -> (Lab, Drift) {
             drift
                 .missing_links
                 .push(format!("{}:{}", l.a.node, l.a.iface));
+            for end in std::iter::once(&l.a).chain(l.b.as_ref()) {
+                if let Some(ns) = lab.netns_of(end) {
+                    let alive = !gone_nodes.contains(&end.node)
+                        && present
+                            .get(ns)
+                            .is_some_and(|names| names.contains(&end.iface));
+                    if alive {
+                        drift.stale_ends.push((ns.to_string(), end.iface.clone()));
+                    }
+                }
+            }
         }
     }
     let mut remap = vec![usize::MAX; lab.links.len()];
@@ -108,4 +123,20 @@ pub fn observe(lab: &Lab) -> (Lab, Drift) {
         },
         drift,
     )
+}
+
+/// Deletes the stale ends `observe` found, so the links can be recreated.
+/// An end already gone (the kernel got there first) is fine.
+pub fn remove_stale_ends(drift: &Drift) -> Result<(), String> {
+    for (ns, iface) in &drift.stale_ends {
+        let mut nl = Netns::open(ns)
+            .and_then(|n| n.netlink())
+            .map_err(|e| e.to_string())?;
+        match nl.delete(iface) {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(())
 }

@@ -138,6 +138,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 drift.missing_nodes.join(", "),
                 drift.missing_links.join(", ")
             );
+            vnet_topo::observe::remove_stale_ends(drift).map_err(|e| {
+                anyhow::anyhow!(
+                    "lab {}: remove what is left of a broken link: {e}",
+                    lab.name
+                )
+            })?;
         }
     }
     let old_lab = observed.as_ref().map(|(l, _)| l);
