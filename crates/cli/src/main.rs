@@ -7,6 +7,7 @@
 mod cmd;
 mod openflow;
 mod output;
+mod standalone;
 mod switchd;
 mod switchset;
 
@@ -43,6 +44,7 @@ enum Command {
     Graph(cmd::graph::Args),
     Probe(cmd::probe::Args),
     Switch(cmd::switch::Args),
+    Vswitch(cmd::vswitch::Args),
     Capture(cmd::capture::Args),
     /// The lab's switch daemon (started by `vnet up`; not for direct use).
     #[command(hide = true)]
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Graph(a) => cmd::graph::run(a),
         Command::Probe(a) => cmd::probe::run(a),
         Command::Switch(a) => cmd::switch::run(a),
+        Command::Vswitch(a) => cmd::vswitch::run(a),
         Command::Capture(a) => cmd::capture::run(a),
         Command::Switchd { lab, worker } => switchd::run(&lab, worker),
     };

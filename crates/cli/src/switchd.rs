@@ -67,7 +67,9 @@ pub fn alive(lab: &str) -> bool {
 /// Starts the daemon if it is not running, then asks it to reload the lab;
 /// waits until it has.
 pub fn ensure_running(lab: &str) -> Result<()> {
-    if !alive(lab) {
+    // A supervisor restarting its worker is not answering for a moment:
+    // wait for it rather than start a second one.
+    if !alive(lab) && !supervisor_running(lab) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -83,16 +85,16 @@ pub fn ensure_running(lab: &str) -> Result<()> {
         )
         .spawn()
         .context("start the switch daemon")?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !alive(lab) {
-            if Instant::now() > deadline {
-                bail!(
-                    "lab {lab}: the switch daemon did not start; see {}",
-                    lab_dir(lab).join("switchd.log").display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !alive(lab) {
+        if Instant::now() > deadline {
+            bail!(
+                "lab {lab}: the switch daemon did not start; see {}",
+                lab_dir(lab).join("switchd.log").display()
+            );
         }
+        std::thread::sleep(Duration::from_millis(20));
     }
     let r = request(lab, &Request::Reload, Duration::from_secs(30))?;
     if !r.ok {
@@ -119,6 +121,21 @@ pub fn stop(lab: &str) {
     }
     let _ = std::fs::remove_file(pid_path(lab));
     let _ = std::fs::remove_file(socket_path(lab));
+}
+
+/// Whether the lab's supervisor (`vnet switchd LAB`, from its PID file)
+/// runs.
+fn supervisor_running(lab: &str) -> bool {
+    let Some(pid) = std::fs::read_to_string(pid_path(lab))
+        .ok()
+        .and_then(|t| t.trim().parse::<i32>().ok())
+    else {
+        return false;
+    };
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+        let args: Vec<&[u8]> = c.split(|b| *b == 0).filter(|a| !a.is_empty()).collect();
+        args.len() == 3 && args[1] == b"switchd" && args[2] == lab.as_bytes()
+    })
 }
 
 /// Guards against PID reuse: only a process running `vnet switchd` counts.

@@ -15,6 +15,11 @@
 //!   (`openflow-SWITCH.json`); `openflow-SWITCH.lab` remembers the lab
 //!   file's, so a changed lab file wins again. Each switch with targets
 //!   runs an [`OfService`] (see `crate::openflow`).
+//!
+//! The standalone switches' daemon (`crate::standalone`) is the same set
+//! under the pseudo-lab `@switches`: its switches and ports come from
+//! `switches.json` instead of the lab, and it opens their ports itself
+//! (each port has its own namespace).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -54,6 +59,9 @@ pub struct SwitchSet {
     openflow: BTreeMap<String, OfState>,
     /// This set, for the OpenFlow threads (empty for [`SwitchSet::new`]).
     me: Weak<Mutex<SwitchSet>>,
+    /// For the standalone switches' daemon ([`crate::standalone`]): the
+    /// switches as `switches.json` last gave them (empty for a lab).
+    vswitches: BTreeMap<String, crate::standalone::VSwitch>,
 }
 
 /// A switch's OpenFlow settings and service.
@@ -76,6 +84,7 @@ impl SwitchSet {
             switches: BTreeMap::new(),
             openflow: BTreeMap::new(),
             me: Weak::new(),
+            vswitches: BTreeMap::new(),
         }
     }
 
@@ -99,24 +108,11 @@ impl SwitchSet {
 
     /// Re-reads the lab and reconciles switches, ports and lab-file flows.
     pub fn reload(&mut self) -> Result<()> {
-        let applied =
-            read_applied(&self.lab)?.ok_or_else(|| anyhow!("lab {} is not up", self.lab))?;
-        let ports_path = self.path("ports.json");
-        let previous: BTreeMap<String, BTreeMap<String, u32>> = std::fs::read(&ports_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
-        let configs = switch_configs(&applied.lab, &previous);
-        let numbering: BTreeMap<String, BTreeMap<String, u32>> = configs
-            .iter()
-            .map(|c| {
-                (
-                    c.name.clone(),
-                    c.ports.iter().map(|p| (p.name.clone(), p.ofport)).collect(),
-                )
-            })
-            .collect();
-        std::fs::write(&ports_path, serde_json::to_vec_pretty(&numbering)?)?;
+        let (lab, configs) = if self.lab == crate::standalone::DIR_NAME {
+            self.standalone_configs()?
+        } else {
+            self.lab_configs()?
+        };
 
         let wanted: Vec<String> = configs.iter().map(|c| c.name.clone()).collect();
         let gone: Vec<String> = self
@@ -139,10 +135,10 @@ impl SwitchSet {
         let mut errors = Vec::new();
         for config in configs {
             let name = config.name.clone();
-            if let Err(e) = self.reload_switch(&applied.lab, config) {
+            if let Err(e) = self.reload_switch(&lab, config) {
                 errors.push(format!("{e:#}"));
             }
-            if let Err(e) = self.sync_openflow(&applied.lab, &name) {
+            if let Err(e) = self.sync_openflow(&lab, &name) {
                 errors.push(format!("{e:#}"));
             }
             if let Some(r) = self.switches.get(&name) {
@@ -153,6 +149,48 @@ impl SwitchSet {
             return Err(anyhow!(errors.join("; ")));
         }
         Ok(())
+    }
+
+    /// The lab's switches, numbered stably through `ports.json`.
+    fn lab_configs(&self) -> Result<(vnet_topo::lab::Lab, Vec<SwitchConfig>)> {
+        let applied =
+            read_applied(&self.lab)?.ok_or_else(|| anyhow!("lab {} is not up", self.lab))?;
+        let ports_path = self.path("ports.json");
+        let previous: BTreeMap<String, BTreeMap<String, u32>> = std::fs::read(&ports_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let configs = switch_configs(&applied.lab, &previous);
+        let numbering: BTreeMap<String, BTreeMap<String, u32>> = configs
+            .iter()
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.ports.iter().map(|p| (p.name.clone(), p.ofport)).collect(),
+                )
+            })
+            .collect();
+        std::fs::write(&ports_path, serde_json::to_vec_pretty(&numbering)?)?;
+        Ok((applied.lab, configs))
+    }
+
+    /// The standalone switches of `switches.json` (numbered there), as
+    /// switches of a lab without nodes: no lab-file flows or OpenFlow
+    /// settings, so flows and controllers are what the verbs set.
+    fn standalone_configs(&mut self) -> Result<(vnet_topo::lab::Lab, Vec<SwitchConfig>)> {
+        let config = crate::standalone::Config::load()?;
+        let configs = config.switches.iter().map(|s| s.switch_config()).collect();
+        self.vswitches = config
+            .switches
+            .into_iter()
+            .map(|s| (s.name.clone(), s))
+            .collect();
+        let lab = vnet_topo::lab::Lab {
+            name: self.lab.clone(),
+            nodes: vec![],
+            links: vec![],
+        };
+        Ok((lab, configs))
     }
 
     /// Starts or reconfigures one switch and brings its lab-file flows up
@@ -172,9 +210,15 @@ impl SwitchSet {
             lab_flows
         };
         match self.switches.get_mut(&config.name) {
-            Some(r) => r.handle.reconfigure(config.clone())?,
+            Some(r) => match self.vswitches.get(&config.name) {
+                Some(v) => crate::standalone::reconfigure(&mut r.handle, v),
+                None => r.handle.reconfigure(config.clone())?,
+            },
             None => {
-                let handle = SwitchHandle::start(config.clone())?;
+                let handle = match self.vswitches.get(&config.name) {
+                    Some(v) => crate::standalone::start(v)?,
+                    None => SwitchHandle::start(config.clone())?,
+                };
                 let mut pipeline = Pipeline::new(TABLES);
                 let saved =
                     std::fs::read_to_string(self.path(&format!("flows-{}.txt", config.name))).ok();

@@ -8,3 +8,4 @@ pub mod probe;
 pub mod status;
 pub mod switch;
 pub mod up;
+pub mod vswitch;

@@ -77,6 +77,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 );
             }
         }
+        if !args.json {
+            // Not labs: listed apart (`vnet vswitch list-br` has them all).
+            let standalone = crate::standalone::Config::load().unwrap_or_default();
+            if !standalone.switches.is_empty() {
+                println!(
+                    "standalone switches (vnet vswitch): {}",
+                    standalone.names().join(", ")
+                );
+            }
+        }
         return Ok(ExitCode::SUCCESS);
     };
     need_root("vnet status LAB")?;

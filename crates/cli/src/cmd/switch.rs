@@ -16,6 +16,7 @@ use crate::output::{applied, need_root, print_json};
 /// Program and inspect a userspace switch of a lab. Flows use ovs-ofctl's
 /// syntax, e.g. `priority=100,ip,nw_dst=10.0.0.0/24,actions=output:2`;
 /// ports may be named by their switch port name or number (see `show`).
+/// LAB `@` means the standalone switches of `vnet vswitch`.
 ///
 /// Examples:
 ///   vnet switch demo sw1 show
@@ -24,6 +25,7 @@ use crate::output::{applied, need_root, print_json};
 ///   vnet switch demo sw1 del-flows 'ip,nw_dst=10.0.0.2'
 ///   vnet switch demo sw1 mirror h1 -w h1.pcap   (… mirror h1 --stop)
 ///   vnet switch demo sw1 set-controller ptcp:6653 tcp:127.0.0.1:6633
+///   vnet switch @ br0 dump-flows                (a standalone switch)
 ///   ovs-ofctl -O OpenFlow13 dump-flows tcp:127.0.0.1:6653
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -88,31 +90,26 @@ enum Verb {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     need_root("vnet switch")?;
-    let a = applied(&args.lab)?;
-    match a.lab.node(&args.switch) {
-        Some(n) if n.kind == vnet_topo::lab::NodeKind::Switch => {}
-        Some(n) => bail!(
-            "lab {}: node {} is a {:?}, not a switch",
-            args.lab,
-            args.switch,
-            n.kind
-        ),
-        None => {
-            let switches: Vec<&str> = a
-                .lab
-                .nodes
-                .iter()
-                .filter(|n| n.kind == vnet_topo::lab::NodeKind::Switch)
-                .map(|n| n.name.as_str())
-                .collect();
+    let daemon = if args.lab == crate::standalone::LAB_ARG {
+        let cfg = crate::standalone::Config::load()?;
+        if cfg.switch(&args.switch).is_none() {
+            if cfg.switches.is_empty() {
+                bail!(
+                    "no standalone switch {} (there are none; see `vnet vswitch`)",
+                    args.switch
+                );
+            }
             bail!(
-                "lab {}: no switch {} (switches: {})",
-                args.lab,
+                "no standalone switch {} (switches: {})",
                 args.switch,
-                switches.join(", ")
-            )
+                cfg.names().join(", ")
+            );
         }
-    }
+        crate::standalone::DIR_NAME.to_string()
+    } else {
+        check_lab_switch(&args)?;
+        args.lab.clone()
+    };
     let switch = args.switch.clone();
     let control = match &args.verb {
         Verb::SetController { targets } => Some(ControlRequest::SetController {
@@ -136,7 +133,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         _ => None,
     };
     if let Some(c) = control {
-        let reply = crate::switchd::request(&args.lab, &c, Duration::from_secs(60))?;
+        let reply = crate::switchd::request(&daemon, &c, Duration::from_secs(60))?;
         return print_reply(reply, args.json);
     }
     let req = match args.verb {
@@ -179,8 +176,38 @@ pub fn run(args: Args) -> Result<ExitCode> {
         | Verb::GetController
         | Verb::SetFailMode { .. } => unreachable!("handled above"),
     };
-    let reply = crate::switchd::request(&args.lab, &req, Duration::from_secs(60))?;
+    let reply = crate::switchd::request(&daemon, &req, Duration::from_secs(60))?;
     print_reply(reply, args.json)
+}
+
+/// Fails unless SWITCH is a switch of the applied LAB.
+fn check_lab_switch(args: &Args) -> Result<()> {
+    let a = applied(&args.lab)?;
+    match a.lab.node(&args.switch) {
+        Some(n) if n.kind == vnet_topo::lab::NodeKind::Switch => {}
+        Some(n) => bail!(
+            "lab {}: node {} is a {:?}, not a switch",
+            args.lab,
+            args.switch,
+            n.kind
+        ),
+        None => {
+            let switches: Vec<&str> = a
+                .lab
+                .nodes
+                .iter()
+                .filter(|n| n.kind == vnet_topo::lab::NodeKind::Switch)
+                .map(|n| n.name.as_str())
+                .collect();
+            bail!(
+                "lab {}: no switch {} (switches: {})",
+                args.lab,
+                args.switch,
+                switches.join(", ")
+            )
+        }
+    }
+    Ok(())
 }
 
 fn print_reply(reply: vnet_switch::control::Reply, json: bool) -> Result<ExitCode> {
