@@ -111,8 +111,21 @@ impl<'a> Reader<'a> {
     /// A fixed-size, NUL-padded string field (`char name[N]`).
     pub fn string(&mut self, n: usize) -> Result<String, DecodeError> {
         let b = self.bytes(n)?;
-        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-        Ok(String::from_utf8_lossy(&b[..end]).into_owned())
+        // NUL-terminated: at most n-1 bytes of text (a field without its
+        // NUL is cut there, as encoding would). Bytes that are not UTF-8
+        // become '?', one byte each, so decoding never makes a name longer
+        // than the field and re-encoding it gives the same text.
+        let end = b
+            .iter()
+            .position(|&c| c == 0)
+            .unwrap_or(b.len())
+            .min(n.saturating_sub(1));
+        let mut out = String::with_capacity(end);
+        for chunk in b[..end].utf8_chunks() {
+            out.push_str(chunk.valid());
+            out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+        }
+        Ok(out)
     }
 }
 
@@ -156,7 +169,11 @@ impl Put for Vec<u8> {
     }
     fn put_string(&mut self, s: &str, n: usize) {
         let b = s.as_bytes();
-        let take = b.len().min(n.saturating_sub(1));
+        // Cut at a character boundary, leaving room for the NUL.
+        let mut take = b.len().min(n.saturating_sub(1));
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
         self.extend_from_slice(&b[..take]);
         self.put_zeros(n - take);
     }
@@ -186,6 +203,25 @@ mod tests {
         assert_eq!(e.kind, OFPBAC_BAD_LEN);
         assert_eq!(r.u8().unwrap(), 3);
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_or_fill_the_field_survive_a_round_trip() {
+        // 16 bytes, no NUL, two of them not UTF-8 (found by the property test).
+        let raw = *b"\x11\xff\x1aR\xfe\xfe\xfeY\x08C\xe9ce4\xaa\xbb";
+        let name = Reader::new(&raw, OFPBAC_BAD_LEN, "name")
+            .string(16)
+            .unwrap();
+        assert_eq!(name.len(), 15);
+        assert_eq!(name, "\u{11}?\u{1a}R???Y\u{8}C?ce4?");
+        let mut v = Vec::new();
+        v.put_string(&name, 16);
+        let again = Reader::new(&v, OFPBAC_BAD_LEN, "name").string(16).unwrap();
+        assert_eq!(again, name);
+        // Encoding never splits a character.
+        let mut w = Vec::new();
+        w.put_string("aaaaaaaaaaaaaa\u{e9}", 16);
+        assert_eq!(&w[..], b"aaaaaaaaaaaaaa\0\0");
     }
 
     #[test]

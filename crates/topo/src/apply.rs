@@ -897,6 +897,13 @@ fn setup_namespace(node: &Node, nl: &mut Netlink, ipv6: bool) -> Result<(), Appl
         // Ports come up at creation: keep them from sending NDP.
         set_sysctl("net/ipv6/conf/default/addr_gen_mode", "1").map_err(io)?;
     }
+    if ipv6 && matches!(node.kind, NodeKind::Host | NodeKind::Router) {
+        // Lab addresses are unique by construction: skip duplicate address
+        // detection, so link-local addresses (which neighbour discovery and
+        // routers use) work the moment the lab is up, not a second later.
+        set_sysctl("net/ipv6/conf/default/accept_dad", "0").map_err(io)?;
+        set_sysctl("net/ipv6/conf/all/accept_dad", "0").map_err(io)?;
+    }
     if node.kind == NodeKind::Bridge {
         let dev = node.bridge_dev.clone().unwrap_or_else(|| node.name.clone());
         nl.create(&NewLink::bridge(dev, BridgeOptions::default()).up())
