@@ -3,16 +3,24 @@
 //! half (mostly) miss. Priorities are uniform at random, so a lookup rarely
 //! stops early: close to the worst case for tuple-space search.
 //!
+//! Also: applying one flow-mod and publishing a snapshot after each (what
+//! `ovs-ofctl add-flows` makes the daemon do, a barrier after every
+//! flow-mod) in a pipeline of 100k flows, one mask (`ip,nw_dst=10.X.Y.Z`)
+//! and 10 random masks: the cost must not grow with the table.
+//!
 //! Run: `cargo bench -p vnet-switch --bench classifier`. Besides
 //! criterion's report, prints one `lookups/s` line per configuration,
-//! measured on one core. Target: >= 5 M lookups/s at 100k flows, 10 masks.
+//! measured on one core, and one `per flow-mod` line per snapshot case.
+//! Target: >= 5 M lookups/s at 100k flows, 10 masks.
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vnet_switch::classifier::FlowTable;
-use vnet_switch::flow::{Flow, Match};
+use vnet_switch::flow::{Action, Flow, FlowMod, Instruction, Match, PortNo};
+use vnet_switch::pipeline::Pipeline;
 use vnet_wire::FlowKey;
 
 /// xorshift64*: deterministic, dependency-free.
@@ -133,6 +141,128 @@ fn lookups_per_sec(s: &Setup) -> (f64, f64) {
     )
 }
 
+/// The `i`th flow of the one-mask case: `priority=100,ip,nw_dst=10.X.Y.Z`.
+fn nw_dst_flow(i: u32) -> Flow {
+    let key = FlowKey {
+        dl_type: 0x0800,
+        ipv4_dst: 0x0a00_0000 | i,
+        ..FlowKey::default()
+    };
+    let mask = FlowKey {
+        dl_type: !0,
+        ipv4_dst: !0,
+        ..FlowKey::default()
+    };
+    Flow {
+        priority: 100,
+        r#match: Match::new(key, mask),
+        instructions: vec![Instruction::ApplyActions(vec![Action::Output(PortNo(1))])],
+        ..Flow::default()
+    }
+}
+
+/// A table of 100k flows and one step: apply one more add, publish a
+/// snapshot, keep it until the next step (as the datapath does).
+struct SnapshotCase {
+    name: &'static str,
+    len: Box<dyn Fn() -> usize>,
+    step: Box<dyn FnMut()>,
+}
+
+fn snapshot_cases() -> Vec<SnapshotCase> {
+    // Through the pipeline, as the daemon applies a FLOW_MOD.
+    let mut one = Pipeline::new(16);
+    for i in 0..100_000 {
+        one.add_flow(nw_dst_flow(i), 0).unwrap();
+    }
+    let one = std::rc::Rc::new(std::cell::RefCell::new(one));
+    let mut published = one.borrow().snapshot();
+    let mut i = 100_000;
+    let one_step = {
+        let one = one.clone();
+        Box::new(move || {
+            i += 1;
+            let mut p = one.borrow_mut();
+            black_box(p.apply(&FlowMod::add(nw_dst_flow(i)), 0).unwrap());
+            // The datapath drops the old snapshot when it gets the new one.
+            drop(std::mem::replace(&mut published, p.snapshot()));
+        })
+    };
+    // A table as the pipeline holds one (`Arc`ed, made mutable for a
+    // change), random flows the pipeline would not all accept.
+    let s = setup(100_000, 10);
+    let masks: Vec<FlowKey> = {
+        let mut m: Vec<FlowKey> = s.table.iter().map(|f| f.flow.r#match.mask).collect();
+        m.sort_by_key(vnet_switch::classifier::to_words);
+        m.dedup();
+        m
+    };
+    let ten = std::rc::Rc::new(std::cell::RefCell::new(Arc::new(s.table)));
+    let mut rng = Rng(42);
+    let mut published = ten.borrow().clone();
+    let ten_step = {
+        let ten = ten.clone();
+        Box::new(move || {
+            let flow = Flow {
+                priority: rng.next() as u16,
+                r#match: Match::new(rng.key(), masks[rng.next() as usize % masks.len()]),
+                ..Flow::default()
+            };
+            let mut t = ten.borrow_mut();
+            black_box(Arc::make_mut(&mut t).insert(flow, 0).unwrap());
+            drop(std::mem::replace(&mut published, Arc::clone(&t)));
+        })
+    };
+    vec![
+        SnapshotCase {
+            name: "100000_flows_1_mask_pipeline",
+            len: Box::new(move || one.borrow().n_flows()),
+            step: one_step,
+        },
+        SnapshotCase {
+            name: "100000_flows_10_masks_table",
+            len: Box::new(move || ten.borrow().len()),
+            step: ten_step,
+        },
+    ]
+}
+
+/// Runs `n` steps; returns the time per step.
+fn apply_and_snapshot(case: &mut SnapshotCase, n: u32) -> Duration {
+    let start = Instant::now();
+    for _ in 0..n {
+        (case.step)();
+    }
+    start.elapsed() / n
+}
+
+fn bench_snapshots(c: &mut Criterion) {
+    let mut report = Vec::new();
+    for mut case in snapshot_cases() {
+        // First at 100k flows; criterion's runs grow the table after.
+        let t = apply_and_snapshot(&mut case, 1000);
+        report.push(format!(
+            "apply + snapshot per flow-mod, {} (1000 adds from 100000 flows): {:.2} us",
+            case.name,
+            t.as_secs_f64() * 1e6
+        ));
+        let mut group = c.benchmark_group("apply_and_snapshot_per_flow_mod");
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(2))
+            .warm_up_time(Duration::from_millis(300));
+        group.bench_function(case.name, |b| {
+            b.iter_custom(|iters| apply_and_snapshot(&mut case, iters as u32) * iters as u32)
+        });
+        group.finish();
+        report.push(format!("  (criterion's runs left {} flows)", (case.len)()));
+    }
+    println!();
+    for line in report {
+        println!("{line}");
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let mut report = Vec::new();
     for n_masks in [10, 100] {
@@ -178,5 +308,5 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, bench_snapshots);
 criterion_main!(benches);

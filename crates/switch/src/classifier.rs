@@ -13,6 +13,16 @@
 //! Keys are handled as fixed arrays of 64-bit words ([`to_words`]); a
 //! subtable hashes and compares only the words its mask touches.
 //!
+//! Copy on write, for cheap snapshots: a table is cloned for every
+//! snapshot the datapath gets (see `pipeline`), and changed after. So each
+//! subtable's hash index is split by hash into `Arc`ed shards (one up to
+//! 512 buckets, then about `buckets / 512`, at most about `sqrt(buckets)`),
+//! and buckets are `Arc`ed: cloning a table copies each subtable's shard
+//! pointers, and a change then copies the one shard it touches (bucket
+//! pointers), never the table: O(masks + sqrt(flows of the mask)) per
+//! change instead of O(flows). Subtables stay inline in the table (not
+//! `Arc`ed): one pointer less to follow per subtable on every lookup.
+//!
 //! Semantics are OpenFlow 1.3's (`add` replaces an identical match+priority,
 //! CHECK_OVERLAP, strict and non-strict modify/delete, cookie and out_port
 //! filters). The table does not validate flows ([`Flow::validate`] does,
@@ -24,7 +34,7 @@
 //! What it must never do: read a clock (time comes in as `now`), or let a
 //! lookup allocate.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -149,26 +159,44 @@ pub fn from_words(w: &[u64; KEY_WORDS]) -> FlowKey {
     }
 }
 
-/// Flows sharing one masked key, highest priority first. A bucket with no
-/// flows is free (listed in `Subtable::free`).
+/// Flows sharing one masked key, highest priority first (never empty).
 #[derive(Clone, Debug)]
 struct Bucket {
-    hash: u64,
+    /// Priority of the first flow.
+    top: u16,
+    /// The masked key.
     key: Words,
     flows: Vec<FlowRef>,
 }
 
-/// What the hash index holds per bucket: small, so that probing stays in
-/// cache; the bucket is read only when the full hash matches.
-#[derive(Clone, Copy, Debug)]
-struct IndexEntry {
+/// What the hash index holds per bucket: the full hash, so that probing
+/// reads the bucket only when it matches, and the bucket, `Arc`ed so that
+/// copying a shard copies pointers, not keys.
+#[derive(Clone, Debug)]
+struct Entry {
     hash: u64,
-    bucket: u32,
-    /// Priority of the bucket's first flow.
-    top: u16,
+    b: Arc<Bucket>,
 }
 
+/// Part of a subtable's hash index: the buckets whose hash selects it.
+#[derive(Clone, Debug, Default)]
+struct Shard {
+    index: HashTable<Entry>,
+    /// The highest `top` among the buckets (0 when empty); may be too
+    /// high after a removal (then `stale`) until [`Subtable::settle`].
+    max: u16,
+    stale: bool,
+}
+
+/// Fewest buckets a shard is meant to hold before a subtable splits.
+const MIN_SHARD: usize = 512;
+
 /// All flows with one mask.
+///
+/// The hash index is split into `shards.len()` (a power of two) `Arc`ed
+/// shards chosen by hash bits 32 and up (hashbrown uses the low and top
+/// bits within a shard), so a change while a snapshot is outstanding
+/// copies one shard, not the subtable.
 #[derive(Clone, Debug)]
 struct Subtable {
     mask: Words,
@@ -177,11 +205,13 @@ struct Subtable {
     n_idx: u8,
     /// Creation order, for deterministic ordering among equal priorities.
     seq: u64,
-    /// Flow count per priority; the last key is the maximum.
-    priorities: BTreeMap<u16, usize>,
-    index: HashTable<IndexEntry>,
-    buckets: Vec<Bucket>,
-    free: Vec<u32>,
+    shards: Vec<Arc<Shard>>,
+    n_buckets: usize,
+    n_flows: usize,
+    /// The highest priority of any flow (0 when empty); see `Shard::max`.
+    max: u16,
+    /// Whether a removal may have left `max` or a shard's `max` stale.
+    stale: bool,
 }
 
 impl Subtable {
@@ -199,17 +229,19 @@ impl Subtable {
             idx,
             n_idx: n_idx as u8,
             seq,
-            priorities: BTreeMap::new(),
-            index: HashTable::new(),
-            buckets: Vec::new(),
-            free: Vec::new(),
+            shards: vec![Arc::new(Shard::default())],
+            n_buckets: 0,
+            n_flows: 0,
+            max: 0,
+            stale: false,
         }
     }
 
     fn max_priority(&self) -> u16 {
-        self.priorities.last_key_value().map_or(0, |(p, _)| *p)
+        self.max
     }
 
+    #[inline]
     fn words(&self) -> &[u8] {
         &self.idx[..usize::from(self.n_idx)]
     }
@@ -225,52 +257,162 @@ impl Subtable {
         h.finish()
     }
 
-    /// Whether bucket `b` holds `key` (unmasked).
     #[inline]
-    fn holds(&self, b: u32, key: &Words) -> bool {
-        let bk = &self.buckets[b as usize].key;
+    fn shard_of(hash: u64, n_shards: usize) -> usize {
+        (hash >> 32) as usize & (n_shards - 1)
+    }
+
+    /// Whether `b` holds `key` (unmasked).
+    #[inline]
+    fn holds(&self, b: &Bucket, key: &Words) -> bool {
         self.words()
             .iter()
-            .all(|&i| bk[usize::from(i)] == key[usize::from(i)] & self.mask[usize::from(i)])
+            .all(|&i| b.key[usize::from(i)] == key[usize::from(i)] & self.mask[usize::from(i)])
     }
 
-    /// The index entry of the bucket holding `key` (unmasked).
+    /// The bucket holding `key` (unmasked).
     #[inline]
-    fn find(&self, key: &Words, hasher: &FixedState) -> Option<&IndexEntry> {
+    fn find(&self, key: &Words, hasher: &FixedState) -> Option<&Bucket> {
         let hash = self.hash(key, hasher);
-        self.index
-            .find(hash, |e| e.hash == hash && self.holds(e.bucket, key))
+        let shard = &self.shards[Self::shard_of(hash, self.shards.len())];
+        shard
+            .index
+            .find(hash, |e| e.hash == hash && self.holds(&e.b, key))
+            .map(|e| &*e.b)
     }
 
-    /// The live buckets with their numbers.
-    fn live(&self) -> impl Iterator<Item = (u32, &Bucket)> {
-        self.buckets
+    /// Every bucket.
+    fn buckets(&self) -> impl Iterator<Item = &Bucket> {
+        self.shards
             .iter()
-            .enumerate()
-            .filter(|(_, b)| !b.flows.is_empty())
-            .map(|(i, b)| (i as u32, b))
+            .flat_map(|s| s.index.iter().map(|e| &*e.b))
     }
 
-    /// Re-reads bucket `b`'s top priority into the index, or drops it from
-    /// the index (and frees it) when empty.
-    fn refresh(&mut self, b: u32) {
-        let bucket = &self.buckets[b as usize];
-        let hash = bucket.hash;
-        let top = bucket.flows.first().map(|f| f.flow.priority);
-        let Ok(entry) = self.index.find_entry(hash, |e| e.bucket == b) else {
-            return;
-        };
-        match top {
-            Some(top) => entry.into_mut().top = top,
+    /// Adds `f` under `key` (masked), replacing the flow of the same
+    /// priority there (returned).
+    fn put(&mut self, key: Words, f: FlowRef, hasher: &FixedState) -> Option<FlowRef> {
+        let hash = self.hash(&key, hasher);
+        let p = f.flow.priority;
+        let n_shards = self.shards.len();
+        let shard = Arc::make_mut(&mut self.shards[Self::shard_of(hash, n_shards)]);
+        match shard
+            .index
+            .find_mut(hash, |e| e.hash == hash && e.b.key == key)
+        {
+            Some(e) => {
+                let b = Arc::make_mut(&mut e.b);
+                let pos = b.flows.partition_point(|g| g.flow.priority > p);
+                if b.flows.get(pos).is_some_and(|g| g.flow.priority == p) {
+                    return Some(std::mem::replace(&mut b.flows[pos], f));
+                }
+                b.flows.insert(pos, f);
+                b.top = b.flows[0].flow.priority;
+            }
             None => {
-                entry.remove();
-                self.free.push(b);
+                let b = Arc::new(Bucket {
+                    top: p,
+                    key,
+                    flows: vec![f],
+                });
+                shard
+                    .index
+                    .insert_unique(hash, Entry { hash, b }, |e| e.hash);
+                self.n_buckets += 1;
             }
         }
+        shard.max = shard.max.max(p);
+        self.max = self.max.max(p);
+        self.n_flows += 1;
+        if self.n_buckets > n_shards * (2 * n_shards).max(MIN_SHARD) {
+            self.split();
+        }
+        None
     }
 
-    fn n_flows(&self) -> usize {
-        self.priorities.values().sum()
+    /// Doubles the number of shards.
+    fn split(&mut self) {
+        let n = self.shards.len() * 2;
+        let mut shards = vec![Shard::default(); n];
+        for e in self.shards.iter().flat_map(|s| s.index.iter()) {
+            let s = &mut shards[Self::shard_of(e.hash, n)];
+            s.index.insert_unique(e.hash, e.clone(), |e| e.hash);
+            s.max = s.max.max(e.b.top);
+        }
+        self.shards = shards.into_iter().map(Arc::new).collect();
+    }
+
+    /// Calls `f` on the flow of `priority` under `key` (masked) and puts
+    /// what it returns in its place; returns that.
+    fn update(
+        &mut self,
+        key: &Words,
+        priority: u16,
+        hasher: &FixedState,
+        f: impl FnOnce(&FlowRef) -> FlowRef,
+    ) -> Option<FlowRef> {
+        let hash = self.hash(key, hasher);
+        let si = Self::shard_of(hash, self.shards.len());
+        let e = self.shards[si]
+            .index
+            .find(hash, |e| e.hash == hash && e.b.key == *key)?;
+        let pos = e.b.flows.iter().position(|g| g.flow.priority == priority)?;
+        let shard = Arc::make_mut(&mut self.shards[si]);
+        let e = shard
+            .index
+            .find_mut(hash, |e| e.hash == hash && e.b.key == *key)?;
+        let b = Arc::make_mut(&mut e.b);
+        let new = f(&b.flows[pos]);
+        b.flows[pos] = Arc::clone(&new);
+        Some(new)
+    }
+
+    /// Removes the flow of `priority` under `key` (masked). Leaves the
+    /// maxima to [`settle`](Self::settle).
+    fn remove(&mut self, key: &Words, priority: u16, hasher: &FixedState) -> Option<FlowRef> {
+        let hash = self.hash(key, hasher);
+        let si = Self::shard_of(hash, self.shards.len());
+        let e = self.shards[si]
+            .index
+            .find(hash, |e| e.hash == hash && e.b.key == *key)?;
+        let pos = e.b.flows.iter().position(|g| g.flow.priority == priority)?;
+        let shard = Arc::make_mut(&mut self.shards[si]);
+        let Ok(mut entry) = shard
+            .index
+            .find_entry(hash, |e| e.hash == hash && e.b.key == *key)
+        else {
+            return None;
+        };
+        let b = Arc::make_mut(&mut entry.get_mut().b);
+        let f = b.flows.remove(pos);
+        match b.flows.first() {
+            Some(first) => b.top = first.flow.priority,
+            None => {
+                entry.remove();
+                self.n_buckets -= 1;
+            }
+        }
+        self.n_flows -= 1;
+        if priority >= shard.max {
+            shard.stale = true;
+            self.stale = true;
+        }
+        Some(f)
+    }
+
+    /// Brings the maxima up to date after removals.
+    fn settle(&mut self) {
+        if !std::mem::take(&mut self.stale) {
+            return;
+        }
+        for s in &mut self.shards {
+            if s.stale {
+                // Made unique by the removal that set `stale`: no copy.
+                let s = Arc::make_mut(s);
+                s.max = s.index.iter().map(|e| e.b.top).max().unwrap_or(0);
+                s.stale = false;
+            }
+        }
+        self.max = self.shards.iter().map(|s| s.max).max().unwrap_or(0);
     }
 }
 
@@ -298,19 +440,23 @@ impl TableError {
     }
 }
 
-/// Where a flow sits: subtable, bucket and priority.
+/// Where a flow sits: subtable, masked key and priority.
 #[derive(Clone, Copy)]
 struct Slot {
     subtable: usize,
-    bucket: u32,
+    key: Words,
     priority: u16,
 }
 
 /// One flow table (see the module docs).
+///
+/// Cloning is cheap and so is changing a clone: subtables' shards are
+/// `Arc`ed and copied on write, so a change after a snapshot copies only
+/// the shards it touches (see the module docs).
 #[derive(Clone)]
 pub struct FlowTable {
     subtables: Vec<Subtable>,
-    by_mask: HashMap<Words, usize>,
+    by_mask: Arc<HashMap<Words, usize>>,
     /// (max priority, subtable index) by descending priority, then creation.
     order: Vec<(u16, u32)>,
     hasher: FixedState,
@@ -348,11 +494,15 @@ impl PartialEq for FlowTable {
     }
 }
 
+fn is_timed(f: &Flow) -> bool {
+    f.idle_timeout != 0 || f.hard_timeout != 0
+}
+
 impl FlowTable {
     pub fn new() -> FlowTable {
         FlowTable {
             subtables: Vec::new(),
-            by_mask: HashMap::new(),
+            by_mask: Arc::new(HashMap::new()),
             order: Vec::new(),
             hasher: FixedState::with_seed(HASH_SEED),
             n_flows: 0,
@@ -401,26 +551,32 @@ impl FlowTable {
     /// Tuple-space search; `visit` sees every subtable consulted.
     #[inline(always)]
     fn search(&self, w: &Words, mut visit: impl FnMut(&Subtable)) -> Option<&FlowRef> {
-        let mut best: Option<(u16, usize, u32)> = None;
+        let mut best: Option<&Bucket> = None;
         for &(max, i) in &self.order {
-            if best.is_some_and(|(top, _, _)| top >= max) {
+            if best.is_some_and(|b| b.top >= max) {
                 break;
             }
             let st = &self.subtables[i as usize];
             visit(st);
-            if let Some(e) = st.find(w, &self.hasher) {
-                if best.is_none_or(|(top, _, _)| e.top > top) {
-                    best = Some((e.top, i as usize, e.bucket));
+            if let Some(b) = st.find(w, &self.hasher) {
+                if best.is_none_or(|best| b.top > best.top) {
+                    best = Some(b);
                 }
             }
         }
-        best.map(|(_, i, b)| &self.subtables[i].buckets[b as usize].flows[0])
+        best.map(|b| &b.flows[0])
+    }
+
+    /// The bucket holding match `m`'s key in its subtable.
+    fn bucket_of(&self, m: &Match) -> Option<(usize, &Bucket)> {
+        let si = *self.by_mask.get(&to_words(&m.mask))?;
+        let b = self.subtables[si].find(&to_words(&m.key), &self.hasher)?;
+        Some((si, b))
     }
 
     /// The flow with exactly this match and priority.
     pub fn find_strict(&self, m: &Match, priority: u16) -> Option<&FlowRef> {
-        let slot = self.slot_of(m, priority)?;
-        let b = &self.subtables[slot.subtable].buckets[slot.bucket as usize];
+        let (_, b) = self.bucket_of(m)?;
         b.flows.iter().find(|f| f.flow.priority == priority)
     }
 
@@ -428,13 +584,13 @@ impl FlowTable {
     pub fn iter(&self) -> impl Iterator<Item = &FlowRef> {
         self.subtables
             .iter()
-            .flat_map(|st| st.buckets.iter().flat_map(|b| b.flows.iter()))
+            .flat_map(|st| st.buckets().flat_map(|b| b.flows.iter()))
     }
 
     /// The flows `sel` selects (for flow-stats requests).
     pub fn select(&self, sel: &FlowSelector) -> Vec<&FlowRef> {
         let mut out = Vec::new();
-        self.visit_selected(sel, |e, _| out.push(e));
+        self.visit_selected(sel, |e, _, _| out.push(e));
         out
     }
 
@@ -448,77 +604,44 @@ impl FlowTable {
         if flow.flags.contains(FlowFlags::CHECK_OVERLAP) && self.overlaps(&flow.r#match, priority) {
             return Err(TableError::Overlap { priority });
         }
-        let replacing = self.find_strict(&flow.r#match, priority).is_some();
-        if !replacing && self.n_flows >= self.max_flows {
+        let old_stats = self
+            .find_strict(&flow.r#match, priority)
+            .map(|f| Arc::clone(&f.stats));
+        if old_stats.is_none() && self.n_flows >= self.max_flows {
             return Err(TableError::Full {
                 max: self.max_flows,
             });
         }
+        let stats = match old_stats {
+            Some(_) if flow.flags.contains(FlowFlags::RESET_COUNTS) => FlowStats::new(now),
+            Some(old) => old.carried_over(now),
+            None => FlowStats::new(now),
+        };
         let mask = to_words(&flow.r#match.mask);
-        let mut new_subtable = false;
-        let si = *self.by_mask.entry(mask).or_insert_with(|| {
-            new_subtable = true;
-            self.subtables.push(Subtable::new(mask, self.next_seq));
-            self.next_seq += 1;
-            self.subtables.len() - 1
-        });
-        let timed = flow.idle_timeout != 0 || flow.hard_timeout != 0;
-        let st = &mut self.subtables[si];
         let key = to_words(&flow.r#match.key);
-        let old_max = st.max_priority();
-        let b = match st.find(&key, &self.hasher) {
-            Some(e) => e.bucket,
+        let timed = is_timed(&flow);
+        let entry = Arc::new(FlowEntry {
+            flow,
+            stats: Arc::new(stats),
+        });
+        let mut new_subtable = false;
+        let si = match self.by_mask.get(&mask) {
+            Some(&si) => si,
             None => {
-                let hash = st.hash(&key, &self.hasher);
-                let bucket = Bucket {
-                    hash,
-                    key,
-                    flows: Vec::new(),
-                };
-                let b = match st.free.pop() {
-                    Some(b) => {
-                        st.buckets[b as usize] = bucket;
-                        b
-                    }
-                    None => {
-                        st.buckets.push(bucket);
-                        (st.buckets.len() - 1) as u32
-                    }
-                };
-                st.index.insert_unique(
-                    hash,
-                    IndexEntry {
-                        hash,
-                        bucket: b,
-                        top: priority,
-                    },
-                    |e| e.hash,
-                );
-                b
+                new_subtable = true;
+                let si = self.subtables.len();
+                self.subtables.push(Subtable::new(mask, self.next_seq));
+                self.next_seq += 1;
+                Arc::make_mut(&mut self.by_mask).insert(mask, si);
+                si
             }
         };
-        let flows = &mut st.buckets[b as usize].flows;
-        let pos = flows.partition_point(|f| f.flow.priority > priority);
-        if replacing {
-            let old = &flows[pos];
-            let stats = if flow.flags.contains(FlowFlags::RESET_COUNTS) {
-                FlowStats::new(now)
-            } else {
-                old.stats.carried_over(now)
-            };
-            let entry = Arc::new(FlowEntry {
-                flow,
-                stats: Arc::new(stats),
-            });
-            let old = std::mem::replace(&mut flows[pos], entry);
-            let was_timed = old.flow.idle_timeout != 0 || old.flow.hard_timeout != 0;
-            self.n_timed = self.n_timed + usize::from(timed) - usize::from(was_timed);
+        let st = &mut self.subtables[si];
+        let old_max = st.max_priority();
+        if let Some(old) = st.put(key, entry, &self.hasher) {
+            self.n_timed = self.n_timed + usize::from(timed) - usize::from(is_timed(&old.flow));
             return Ok(Some(old));
         }
-        let stats = Arc::new(FlowStats::new(now));
-        flows.insert(pos, Arc::new(FlowEntry { flow, stats }));
-        st.refresh(b);
-        *st.priorities.entry(priority).or_insert(0) += 1;
         let max_changed = st.max_priority() != old_max;
         self.n_flows += 1;
         self.n_timed += usize::from(timed);
@@ -534,9 +657,9 @@ impl FlowTable {
         let candidates = self
             .subtables
             .iter()
-            .filter(|st| st.priorities.contains_key(&priority));
+            .filter(|st| st.max_priority() >= priority);
         candidates.into_iter().any(|st| {
-            st.live().any(|(_, b)| {
+            st.buckets().any(|b| {
                 (0..KEY_WORDS).all(|i| (b.key[i] ^ key[i]) & st.mask[i] & mask[i] == 0)
                     && b.flows.iter().any(|f| f.flow.priority == priority)
             })
@@ -557,7 +680,7 @@ impl FlowTable {
     ) -> Result<Vec<FlowRef>, TableError> {
         let mut slots = Vec::new();
         let mut checked: Result<(), FlowError> = Ok(());
-        self.visit_selected(sel, |e, slot| {
+        self.visit_selected(sel, |e, subtable, key| {
             if checked.is_ok() {
                 checked = Flow {
                     instructions: instructions.to_vec(),
@@ -565,32 +688,31 @@ impl FlowTable {
                 }
                 .validate();
             }
-            slots.push(slot);
+            slots.push(Slot {
+                subtable,
+                key: *key,
+                priority: e.flow.priority,
+            });
         });
         checked?;
         let mut out = Vec::with_capacity(slots.len());
         for slot in slots {
-            let b = &mut self.subtables[slot.subtable].buckets[slot.bucket as usize];
-            let Some(f) = b
-                .flows
-                .iter_mut()
-                .find(|f| f.flow.priority == slot.priority)
-            else {
-                continue;
-            };
-            let stats = if reset_counts {
-                let fresh = FlowStats::new(f.stats.created());
-                fresh.record(0, 0, now);
-                Arc::new(fresh)
-            } else {
-                Arc::clone(&f.stats)
-            };
-            let flow = Flow {
-                instructions: instructions.to_vec(),
-                ..f.flow.clone()
-            };
-            *f = Arc::new(FlowEntry { flow, stats });
-            out.push(Arc::clone(f));
+            let st = &mut self.subtables[slot.subtable];
+            let new = st.update(&slot.key, slot.priority, &self.hasher, |f| {
+                let stats = if reset_counts {
+                    let fresh = FlowStats::new(f.stats.created());
+                    fresh.record(0, 0, now);
+                    Arc::new(fresh)
+                } else {
+                    Arc::clone(&f.stats)
+                };
+                let flow = Flow {
+                    instructions: instructions.to_vec(),
+                    ..f.flow.clone()
+                };
+                Arc::new(FlowEntry { flow, stats })
+            });
+            out.extend(new);
         }
         Ok(out)
     }
@@ -598,7 +720,13 @@ impl FlowTable {
     /// OpenFlow 1.3 delete: removes every flow `sel` selects.
     pub fn delete(&mut self, sel: &FlowSelector) -> Vec<FlowRef> {
         let mut slots = Vec::new();
-        self.visit_selected(sel, |_, slot| slots.push(slot));
+        self.visit_selected(sel, |e, subtable, key| {
+            slots.push(Slot {
+                subtable,
+                key: *key,
+                priority: e.flow.priority,
+            })
+        });
         self.remove_slots(&slots)
     }
 
@@ -627,7 +755,7 @@ impl FlowTable {
             secs != 0 && now.saturating_sub(since) >= u64::from(secs) * MILLIS_PER_SEC
         };
         for (si, st) in self.subtables.iter().enumerate() {
-            for (bi, b) in st.live() {
+            for b in st.buckets() {
                 for f in &b.flows {
                     let reason = if past(f.stats.created(), f.flow.hard_timeout) {
                         RemovedReason::HardTimeout
@@ -638,7 +766,7 @@ impl FlowTable {
                     };
                     slots.push(Slot {
                         subtable: si,
-                        bucket: bi,
+                        key: b.key,
                         priority: f.flow.priority,
                     });
                     reasons.push(reason);
@@ -648,14 +776,18 @@ impl FlowTable {
         (slots, reasons)
     }
 
-    /// Calls `f` on every flow `sel` selects, with its slot.
-    fn visit_selected<'a>(&'a self, sel: &FlowSelector, mut f: impl FnMut(&'a FlowRef, Slot)) {
+    /// Calls `f` on every flow `sel` selects, with its subtable and
+    /// bucket key.
+    fn visit_selected<'a>(
+        &'a self,
+        sel: &FlowSelector,
+        mut f: impl FnMut(&'a FlowRef, usize, &'a Words),
+    ) {
         if let Some(priority) = sel.priority {
-            if let Some(slot) = self.slot_of(&sel.r#match, priority) {
-                let b = &self.subtables[slot.subtable].buckets[slot.bucket as usize];
+            if let Some((si, b)) = self.bucket_of(&sel.r#match) {
                 if let Some(e) = b.flows.iter().find(|e| e.flow.priority == priority) {
                     if sel.selects(&e.flow) {
-                        f(e, slot);
+                        f(e, si, &b.key);
                     }
                 }
             }
@@ -666,67 +798,43 @@ impl FlowTable {
             if (0..KEY_WORDS).any(|i| mask[i] & !st.mask[i] != 0) {
                 continue; // the subtable's flows are less specific than sel
             }
-            for (bi, b) in st.live() {
+            for b in st.buckets() {
                 if (0..KEY_WORDS).any(|i| b.key[i] & mask[i] != key[i]) {
                     continue;
                 }
                 for e in &b.flows {
                     if sel.selects(&e.flow) {
-                        f(
-                            e,
-                            Slot {
-                                subtable: si,
-                                bucket: bi,
-                                priority: e.flow.priority,
-                            },
-                        );
+                        f(e, si, &b.key);
                     }
                 }
             }
         }
     }
 
-    fn slot_of(&self, m: &Match, priority: u16) -> Option<Slot> {
-        let subtable = *self.by_mask.get(&to_words(&m.mask))?;
-        let e = self.subtables[subtable].find(&to_words(&m.key), &self.hasher)?;
-        Some(Slot {
-            subtable,
-            bucket: e.bucket,
-            priority,
-        })
-    }
-
     fn remove_slots(&mut self, slots: &[Slot]) -> Vec<FlowRef> {
         let mut removed = Vec::with_capacity(slots.len());
         for slot in slots {
             let st = &mut self.subtables[slot.subtable];
-            let flows = &mut st.buckets[slot.bucket as usize].flows;
-            let Some(pos) = flows.iter().position(|f| f.flow.priority == slot.priority) else {
+            let Some(f) = st.remove(&slot.key, slot.priority, &self.hasher) else {
                 continue;
             };
-            let f = flows.remove(pos);
-            if pos == 0 {
-                st.refresh(slot.bucket);
-            }
-            if let Some(n) = st.priorities.get_mut(&slot.priority) {
-                *n -= 1;
-                if *n == 0 {
-                    st.priorities.remove(&slot.priority);
-                }
-            }
             self.n_flows -= 1;
-            self.n_timed -= usize::from(f.flow.idle_timeout != 0 || f.flow.hard_timeout != 0);
+            self.n_timed -= usize::from(is_timed(&f.flow));
             removed.push(f);
         }
         if !removed.is_empty() {
-            if self.subtables.iter().any(|st| st.priorities.is_empty()) {
-                self.subtables.retain(|st| !st.priorities.is_empty());
-                self.by_mask = self
-                    .subtables
-                    .iter()
-                    .enumerate()
-                    .map(|(i, st)| (st.mask, i))
-                    .collect();
+            for st in &mut self.subtables {
+                st.settle();
+            }
+            if self.subtables.iter().any(|st| st.n_flows == 0) {
+                self.subtables.retain(|st| st.n_flows != 0);
+                self.by_mask = Arc::new(
+                    self.subtables
+                        .iter()
+                        .enumerate()
+                        .map(|(i, st)| (st.mask, i))
+                        .collect(),
+                );
             }
             self.reorder();
         }
@@ -745,36 +853,53 @@ impl FlowTable {
         self.order = order;
     }
 
-    /// Consistency check for tests: counts, orders, index and buckets.
+    /// Consistency check for tests: counts, orders, index, shards and
+    /// buckets.
     #[doc(hidden)]
     pub fn check_invariants(&self) {
         let mut n = 0;
         let mut timed = 0;
+        assert_eq!(self.by_mask.len(), self.subtables.len());
         for (i, st) in self.subtables.iter().enumerate() {
             assert_eq!(self.by_mask.get(&st.mask), Some(&i));
-            assert!(!st.priorities.is_empty(), "empty subtable kept");
-            assert_eq!(
-                st.n_flows(),
-                st.live().map(|(_, b)| b.flows.len()).sum::<usize>()
-            );
-            assert_eq!(st.index.len(), st.live().count());
-            assert_eq!(st.index.len() + st.free.len(), st.buckets.len());
-            for (bi, b) in st.live() {
-                let e = st.find(&b.key, &self.hasher).expect("live bucket indexed");
-                assert_eq!(
-                    (e.bucket, e.hash, e.top),
-                    (bi, b.hash, b.flows[0].flow.priority)
-                );
-                assert!(b
-                    .flows
-                    .windows(2)
-                    .all(|w| w[0].flow.priority > w[1].flow.priority));
-                for f in &b.flows {
-                    assert_eq!(to_words(&f.flow.r#match.mask), st.mask);
-                    timed += usize::from(f.flow.idle_timeout != 0 || f.flow.hard_timeout != 0);
+            assert!(st.n_flows > 0, "empty subtable kept");
+            assert!(!st.stale);
+            assert!(st.shards.len().is_power_of_two());
+            let mut st_flows = 0;
+            let mut st_buckets = 0;
+            for (si, shard) in st.shards.iter().enumerate() {
+                assert!(!shard.stale);
+                let top = shard.index.iter().map(|e| e.b.top).max().unwrap_or(0);
+                assert_eq!(shard.max, top, "shard max");
+                for e in shard.index.iter() {
+                    let b = &*e.b;
+                    assert_eq!(e.hash, st.hash(&b.key, &self.hasher));
+                    assert_eq!(Subtable::shard_of(e.hash, st.shards.len()), si);
+                    assert!(std::ptr::eq(
+                        st.find(&b.key, &self.hasher).expect("bucket indexed"),
+                        b
+                    ));
+                    assert!((0..KEY_WORDS).all(|j| b.key[j] & !st.mask[j] == 0));
+                    assert!(!b.flows.is_empty(), "empty bucket kept");
+                    assert_eq!(b.top, b.flows[0].flow.priority);
+                    assert!(b
+                        .flows
+                        .windows(2)
+                        .all(|w| w[0].flow.priority > w[1].flow.priority));
+                    for f in &b.flows {
+                        assert_eq!(to_words(&f.flow.r#match.mask), st.mask);
+                        assert_eq!(to_words(&f.flow.r#match.key), b.key);
+                        timed += usize::from(is_timed(&f.flow));
+                    }
+                    st_flows += b.flows.len();
+                    st_buckets += 1;
                 }
-                n += b.flows.len();
             }
+            assert_eq!(st.n_flows, st_flows);
+            assert_eq!(st.n_buckets, st_buckets);
+            let top = st.shards.iter().map(|s| s.max).max().unwrap_or(0);
+            assert_eq!(st.max, top, "subtable max");
+            n += st_flows;
         }
         assert_eq!(n, self.n_flows);
         assert_eq!(timed, self.n_timed);
