@@ -26,6 +26,11 @@ pub trait PortIo: Send {
     fn poll_fd(&self) -> Option<BorrowedFd<'_>>;
     /// Whether frames of this port carry a virtio_net_hdr.
     fn vnet_hdr(&self) -> bool;
+    /// Frames the kernel dropped before the switch could read them, since
+    /// the previous call (a full socket buffer under load).
+    fn kernel_drops(&mut self) -> u64 {
+        0
+    }
 }
 
 /// An AF_PACKET socket bound to a netdev (veth end, etc.).
@@ -74,6 +79,10 @@ impl PortIo for PacketPort {
 
     fn vnet_hdr(&self) -> bool {
         self.sock.vnet_hdr()
+    }
+
+    fn kernel_drops(&mut self) -> u64 {
+        self.sock.take_drops().unwrap_or(0)
     }
 }
 

@@ -358,6 +358,11 @@ fn run_datapath(
         if now_ms >= last_tick + 1000 {
             last_tick = now_ms;
             d.macs.expire(now_ms);
+            // Drops inside the kernel (socket buffer full) count as the
+            // port's receive drops, as ovs-ofctl dump-ports shows them.
+            for p in d.ports.iter_mut() {
+                p.stats.rx_dropped += p.io.kernel_drops();
+            }
         }
     }
 }

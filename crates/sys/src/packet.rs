@@ -340,6 +340,29 @@ impl PacketSocket {
         self.recv_batch_mmsg(bufs, meta)
     }
 
+    /// Frames the kernel dropped on this socket (receive buffer or ring
+    /// full) since the previous call (PACKET_STATISTICS resets on read).
+    pub fn take_drops(&self) -> io::Result<u64> {
+        // tpacket_stats (8 bytes) or, with a V3 ring, tpacket_stats_v3 (12).
+        let mut st = [0u32; 3];
+        let mut len = std::mem::size_of_val(&st) as libc::socklen_t;
+        // SAFETY: `st` is a writable buffer of `len` bytes; the kernel writes
+        // at most `len` bytes and updates `len`.
+        let r = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_STATISTICS,
+                st.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(u64::from(st[1]))
+    }
+
     /// Whether frames arrive through a TPACKET_V3 ring.
     pub fn has_rx_ring(&self) -> bool {
         self.ring.is_some()
