@@ -820,6 +820,11 @@ impl SwitchSet {
         self.switches.get(name).map(|r| r.handle.dp.clone())
     }
 
+    /// Where a switch's PACKET_OUTs go (the datapath thread's queue).
+    pub(crate) fn injector(&self, name: &str) -> Option<vnet_switch::runtime::Injector> {
+        self.switches.get(name).map(|r| r.handle.injector())
+    }
+
     pub(crate) fn netns_of(&self, name: &str) -> Option<String> {
         self.switches
             .get(name)

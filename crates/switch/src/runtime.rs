@@ -62,6 +62,42 @@ pub enum RuntimeError {
     NoSuchSwitch(String),
 }
 
+/// A frame from the controller (PACKET_OUT) waiting for the datapath thread.
+pub struct Injected {
+    pub in_port: u32,
+    pub data: Vec<u8>,
+    pub ops: Vec<crate::datapath::Op>,
+    pub rewrites: Vec<crate::datapath::RewriteFn>,
+}
+
+/// Bound on frames waiting to be injected; more are dropped.
+const INJECT_QUEUE: usize = 4096;
+
+/// Hands frames to a switch's datapath thread without taking the datapath
+/// lock (which that thread holds while it forwards, and re-takes at once:
+/// a contending thread could starve on it under load).
+#[derive(Clone)]
+pub struct Injector {
+    queue: Arc<Mutex<std::collections::VecDeque<Injected>>>,
+    waker: Arc<UnixStream>,
+}
+
+impl Injector {
+    /// Queues a frame; false when the queue is full (the frame is dropped).
+    pub fn inject(&self, item: Injected) -> bool {
+        let Ok(mut q) = self.queue.lock() else {
+            return false;
+        };
+        if q.len() >= INJECT_QUEUE {
+            return false;
+        }
+        q.push_back(item);
+        drop(q);
+        let _ = (&*self.waker).write(&[1]);
+        true
+    }
+}
+
 /// A running switch: its datapath behind a lock, its thread, its waker.
 pub struct SwitchHandle {
     pub config: SwitchConfig,
@@ -70,6 +106,7 @@ pub struct SwitchHandle {
     stop: Arc<AtomicBool>,
     /// Bumped when ports change so the thread rebuilds its poll set.
     generation: Arc<AtomicU64>,
+    injector: Injector,
     thread: Option<JoinHandle<()>>,
     /// Ports of `config` that could not be opened (device missing, ...) at
     /// the last start or reconfigure: the switch runs without them, and
@@ -196,11 +233,16 @@ impl SwitchHandle {
         let dp = Arc::new(Mutex::new(dp));
         let stop = Arc::new(AtomicBool::new(false));
         let generation = Arc::new(AtomicU64::new(0));
+        let injector = Injector {
+            queue: Arc::new(Mutex::new(std::collections::VecDeque::new())),
+            waker: Arc::new(waker.try_clone().expect("clone waker")),
+        };
         let thread = {
             let (dp, stop, generation) = (dp.clone(), stop.clone(), generation.clone());
+            let queue = injector.queue.clone();
             std::thread::Builder::new()
                 .name(format!("dp-{}", config.name))
-                .spawn(move || run_datapath(dp, wake_rx, stop, generation))
+                .spawn(move || run_datapath(dp, wake_rx, stop, generation, queue))
                 .expect("spawn datapath thread")
         };
         SwitchHandle {
@@ -209,9 +251,15 @@ impl SwitchHandle {
             waker,
             stop,
             generation,
+            injector,
             thread: Some(thread),
             failed_ports: Vec::new(),
         }
+    }
+
+    /// Where PACKET_OUTs go (see [`Injector`]).
+    pub fn injector(&self) -> Injector {
+        self.injector.clone()
     }
 
     /// Wakes the datapath thread (after a change).
@@ -288,6 +336,7 @@ fn run_datapath(
     mut wake: UnixStream,
     stop: Arc<AtomicBool>,
     generation: Arc<AtomicU64>,
+    injected: Arc<Mutex<std::collections::VecDeque<Injected>>>,
 ) {
     let mut seen_gen = u64::MAX;
     let mut fds: Vec<(usize, OwnedFd)> = Vec::new();
@@ -329,6 +378,13 @@ fn run_datapath(
         }
         let mut d = dp.lock().expect("datapath lock");
         let now_ms = d.clock_ms();
+        let pending: Vec<Injected> = injected
+            .lock()
+            .map(|mut q| q.drain(..).collect())
+            .unwrap_or_default();
+        for i in pending {
+            d.packet_out(i.in_port, &i.data, &i.ops, &i.rewrites, now_ms);
+        }
         if ready > 0 || !always.is_empty() {
             let mut ports: Vec<usize> = fds
                 .iter()

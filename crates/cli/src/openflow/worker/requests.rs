@@ -202,10 +202,16 @@ impl Worker {
             return Ok(());
         }
         let (ops, rewrites) = vnet_switch::rules::compile(&actions);
-        let dp = set.datapath(&self.switch).ok_or(OFPBRC_EPERM)?;
-        let mut dp = dp.lock().map_err(|_| OFPBRC_EPERM)?;
-        let now = dp.clock_ms();
-        dp.packet_out(in_port, &po.data, &ops, &rewrites, now);
+        // Through the datapath thread's queue, not its lock: under a miss
+        // flood that thread re-takes the lock back to back and a packet-out
+        // waiting on it would starve.
+        let injector = set.injector(&self.switch).ok_or(OFPBRC_EPERM)?;
+        injector.inject(vnet_switch::runtime::Injected {
+            in_port,
+            data: po.data.clone(),
+            ops,
+            rewrites,
+        });
         Ok(())
     }
 
