@@ -79,6 +79,10 @@ const INJECT_QUEUE: usize = 4096;
 pub struct Injector {
     queue: Arc<Mutex<std::collections::VecDeque<Injected>>>,
     waker: Arc<UnixStream>,
+    /// A wake byte is on its way (at most one pending: a burst of
+    /// PACKET_OUTs costs one syscall, not one each). The datapath thread
+    /// drains the socket, then clears this, then drains the queue.
+    pending: Arc<AtomicBool>,
 }
 
 impl Injector {
@@ -92,7 +96,9 @@ impl Injector {
         }
         q.push_back(item);
         drop(q);
-        let _ = (&*self.waker).write(&[1]);
+        if !self.pending.swap(true, Ordering::SeqCst) {
+            let _ = (&*self.waker).write(&[1]);
+        }
         true
     }
 }
@@ -235,13 +241,14 @@ impl SwitchHandle {
         let injector = Injector {
             queue: Arc::new(Mutex::new(std::collections::VecDeque::new())),
             waker: Arc::new(waker.try_clone().expect("clone waker")),
+            pending: Arc::new(AtomicBool::new(false)),
         };
         let thread = {
             let (dp, stop, generation) = (dp.clone(), stop.clone(), generation.clone());
-            let queue = injector.queue.clone();
+            let injected = injector.clone();
             std::thread::Builder::new()
                 .name(format!("dp-{}", config.name))
-                .spawn(move || run_datapath(dp, wake_rx, stop, generation, queue))
+                .spawn(move || run_datapath(dp, wake_rx, stop, generation, injected))
                 .expect("spawn datapath thread")
         };
         SwitchHandle {
@@ -335,7 +342,7 @@ fn run_datapath(
     mut wake: UnixStream,
     stop: Arc<AtomicBool>,
     generation: Arc<AtomicU64>,
-    injected: Arc<Mutex<std::collections::VecDeque<Injected>>>,
+    injected: Injector,
 ) {
     let mut seen_gen = u64::MAX;
     let mut fds: Vec<(usize, OwnedFd)> = Vec::new();
@@ -377,7 +384,12 @@ fn run_datapath(
         }
         let mut d = dp.lock().expect("datapath lock");
         let now_ms = d.clock_ms();
+        // After draining the wake socket, before draining the queue: an
+        // injection racing with this either finds the flag clear and
+        // writes a byte (the next poll returns at once) or is drained now.
+        injected.pending.store(false, Ordering::SeqCst);
         let pending: Vec<Injected> = injected
+            .queue
             .lock()
             .map(|mut q| q.drain(..).collect())
             .unwrap_or_default();

@@ -335,9 +335,13 @@ impl Worker {
         for (slot, revents) in ready {
             match slot {
                 Slot::Wake => {
-                    self.wake_pending.store(false, Ordering::SeqCst);
+                    // Drain first, then clear: clearing first lets a wake
+                    // between the two lose its byte here while the flag
+                    // stays set, and no later wake would write another
+                    // (packet-ins then waited for the 1 s poll timeout).
                     let mut b = [0u8; 64];
                     while matches!((&self.wake_rx).read(&mut b), Ok(n) if n > 0) {}
+                    self.wake_pending.store(false, Ordering::SeqCst);
                 }
                 Slot::Listener(i) => self.accept(i, now),
                 Slot::Connecting(i) => self.connected(i, now),
