@@ -723,3 +723,63 @@ fn lab_never_touches_the_root_namespace() {
     let (before, during, after) = last.unwrap();
     panic!("root namespace changed:\nbefore {before:#?}\nduring {during:#?}\nafter {after:#?}");
 }
+
+#[test]
+fn reconcile_keeps_automatic_addresses_when_a_segment_goes() {
+    if !root_or_skip() {
+        return;
+    }
+    let lab = TestLab::new("stky");
+    let three = format!(
+        "name: {}
+nodes:
+  b1: {{ kind: bridge }}
+  b2: {{ kind: bridge }}
+  b3: {{ kind: bridge }}
+  h1: {{ kind: host }}
+  h2: {{ kind: host }}
+  h3: {{ kind: host }}
+  h4: {{ kind: host }}
+links:
+  - endpoints: [h1, b1]
+  - endpoints: [h2, b2]
+  - endpoints: [h3, b2]
+  - endpoints: [h4, b3]
+",
+        lab.name
+    );
+    let file = lab.write("lab.yaml", &three);
+    vnet(&["up", &file]).ok();
+    let before = lab.snapshot();
+    assert_eq!(addrs_of(&lab.ns("h2"), "eth0"), ["10.100.1.1/24"]);
+    // The first segment goes: the others keep subnets, addresses, routes
+    // and interfaces (a fresh allocation would move them all down).
+    let two = three
+        .replace("  b1: { kind: bridge }\n", "")
+        .replace("  h1: { kind: host }\n", "")
+        .replace("  - endpoints: [h1, b1]\n", "");
+    lab.write("lab.yaml", &two);
+    let dry = vnet(&["up", "--dry-run", "--json", &file]).ok().json();
+    let up = vnet(&["up", "--json", &file]).ok().json();
+    assert_eq!(up["namespaces_deleted"], 2, "{up:#}\ndry run: {dry:#}");
+    let after = lab.snapshot();
+    for n in ["b2", "b3", "h2", "h3", "h4"] {
+        let ns = lab.ns(n);
+        assert_eq!(after.get(&ns), before.get(&ns), "{n} changed");
+    }
+    // (Separate LANs without a router: only neighbours reach each other.)
+    vnet(&[
+        "exec",
+        &lab.name,
+        "h2",
+        "--",
+        "ping",
+        "-c1",
+        "-W2",
+        "10.100.1.2",
+    ])
+    .ok();
+    // Unchanged file: nothing to do.
+    let again = vnet(&["up", &file]).ok();
+    assert!(again.stdout.contains("up to date"), "{again:#?}");
+}

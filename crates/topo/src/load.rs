@@ -58,9 +58,16 @@ impl std::error::Error for LabError {}
 
 /// Read and resolve the lab file at `path`.
 pub fn load_file(path: &Path) -> Result<Lab, LabError> {
+    load_file_with(path, None)
+}
+
+/// [`load_file`], keeping the automatic addresses of `applied` (the lab
+/// as it was last brought up) where they still fit (the
+/// addressing module's "sticky addresses").
+pub fn load_file_with(path: &Path, applied: Option<&Lab>) -> Result<Lab, LabError> {
     let origin = path.display().to_string();
     match std::fs::read_to_string(path) {
-        Ok(text) => load_str(&text, &origin),
+        Ok(text) => load_str_with(&text, &origin, applied),
         Err(e) => Err(LabError {
             origin,
             line: 0,
@@ -73,7 +80,14 @@ pub fn load_file(path: &Path) -> Result<Lab, LabError> {
 /// Resolve lab file text. `origin` names the text in error messages
 /// (usually the file name).
 pub fn load_str(text: &str, origin: &str) -> Result<Lab, LabError> {
-    resolve_text(text).map_err(|e| LabError {
+    load_str_with(text, origin, None)
+}
+
+/// [`load_str`] with the applied lab's addresses as hints (see
+/// [`load_file_with`]).
+pub fn load_str_with(text: &str, origin: &str, applied: Option<&Lab>) -> Result<Lab, LabError> {
+    let hints = applied.map(addressing::Hints::from_lab).unwrap_or_default();
+    resolve_text(text, &hints).map_err(|e| LabError {
         origin: origin.to_owned(),
         line: e.line,
         column: e.column,
@@ -81,12 +95,12 @@ pub fn load_str(text: &str, origin: &str) -> Result<Lab, LabError> {
     })
 }
 
-fn resolve_text(text: &str) -> Result<Lab, Located> {
+fn resolve_text(text: &str, hints: &addressing::Hints) -> Result<Lab, Located> {
     let raw: RawLab = serde_saphyr::from_str(text).map_err(|e| yaml_error(text, &e))?;
     let auto_routes = routes::parse_mode(raw.routes.as_ref())?;
     let pools = addressing::Pools::parse(raw.addressing.as_ref())?;
     let mut draft = resolve::resolve(raw)?;
-    let segments = addressing::assign(&mut draft, &pools)?;
+    let segments = addressing::assign(&mut draft, &pools, hints)?;
     routes::compute(&mut draft, &segments, auto_routes)?;
     Ok(draft.lab)
 }

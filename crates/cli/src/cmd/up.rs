@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use vnet_sys::netns::NetnsError;
 use vnet_sys::Netns;
 use vnet_topo::apply::{apply, ApplyReport};
-use vnet_topo::load::load_file;
+use vnet_topo::load::{load_file, load_file_with};
 use vnet_topo::plan::plan;
 use vnet_topo::state::{Applied, LabState};
 
@@ -82,6 +82,19 @@ fn remove_leftovers(state: &LabState, lab: &str, old_ns: &[String]) -> Result<()
     Ok(())
 }
 
+/// The lab loaded again with the applied lab's addresses as hints, so
+/// automatic addresses stay put across changes to the file.
+fn sticky(
+    file: &std::path::Path,
+    lab: vnet_topo::lab::Lab,
+    applied: Option<&vnet_topo::state::Applied>,
+) -> Result<vnet_topo::lab::Lab> {
+    match applied {
+        Some(a) => load_file_with(file, Some(&a.lab)).map_err(|e| anyhow::anyhow!("{e}")),
+        None => Ok(lab),
+    }
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let lab = load_file(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -89,6 +102,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let p0;
     if args.dry_run {
         let old = vnet_topo::state::read_applied(&lab.name)?;
+        let lab = sticky(&args.file, lab, old.as_ref())?;
         p0 = plan(old.as_ref().map(|a| &a.lab), &lab);
         return if args.json {
             print_json(&p0).map(|()| ExitCode::SUCCESS)
@@ -105,6 +119,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         )
     })?;
     let old = state.applied()?;
+    let lab = sticky(&args.file, lab, old.as_ref())?;
     if let Some(o) = &old {
         if o.source.is_some() && source.is_some() && o.source != source {
             let text = std::fs::read_to_string(&args.file).unwrap_or_default();

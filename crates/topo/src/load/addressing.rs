@@ -22,6 +22,14 @@
 //! overlap each other. Interfaces without an explicit address of the family
 //! then get the lowest free host address of their segment's subnet: routers
 //! first, in node order, then hosts.
+//!
+//! Sticky addresses: when the lab is already applied, `vnet up` passes the
+//! applied lab as [`Hints`]. A segment that needs a pool block first tries
+//! the block one of its interfaces had before (if it is still free and in
+//! the pool), and an interface keeps its previous host address when that is
+//! in its segment's subnet and free. So removing or adding a segment does
+//! not renumber the others; blocks without a hint are allocated as above,
+//! around the ones kept.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -169,6 +177,34 @@ pub(super) struct Segment {
     pub v6: Option<Ipv6Net>,
 }
 
+/// The addresses interfaces had in the applied lab, by (node, interface)
+/// name: what automatic addressing keeps when it can (see the module docs).
+#[derive(Debug, Default)]
+pub struct Hints(HashMap<(String, String), Vec<IpNet>>);
+
+impl Hints {
+    pub fn from_lab(lab: &crate::lab::Lab) -> Hints {
+        let mut map = HashMap::new();
+        for n in &lab.nodes {
+            for i in &n.interfaces {
+                if !i.addresses.is_empty() {
+                    map.insert((n.name.clone(), i.name.clone()), i.addresses.clone());
+                }
+            }
+        }
+        Hints(map)
+    }
+
+    fn of(&self, node: &str, iface: &str, fam: Family) -> impl Iterator<Item = IpNet> + '_ {
+        self.0
+            .get(&(node.to_string(), iface.to_string()))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |n| Family::of(n) == fam)
+    }
+}
+
 #[derive(Debug)]
 pub(super) struct Segments {
     pub list: Vec<Segment>,
@@ -177,10 +213,10 @@ pub(super) struct Segments {
 }
 
 /// Build the segments, pick their subnets and address every interface.
-pub(super) fn assign(draft: &mut Draft, pools: &Pools) -> Result<Segments, Located> {
+pub(super) fn assign(draft: &mut Draft, pools: &Pools, hints: &Hints) -> Result<Segments, Located> {
     let mut segs = build_segments(draft);
     for fam in [Family::V4, Family::V6] {
-        allocate(draft, pools, &mut segs, fam)?;
+        allocate(draft, pools, &mut segs, fam, hints)?;
     }
     write_explicit(draft);
     Ok(segs)
@@ -400,6 +436,7 @@ fn allocate(
     pools: &Pools,
     segs: &mut Segments,
     fam: Family,
+    hints: &Hints,
 ) -> Result<(), Located> {
     let lab = &draft.lab;
     let iface_name = |r: &IfaceRef| {
@@ -479,6 +516,50 @@ fn allocate(
             wanted.push((s, prefix));
         }
     }
+    // Hints of a segment's interfaces (without an explicit address of the
+    // family), in member order.
+    let hinted = |s: usize| -> Vec<IpNet> {
+        let lab = &draft.lab;
+        segs.list[s]
+            .members
+            .iter()
+            .filter(|r| {
+                !draft.meta[r.node][r.iface]
+                    .explicit
+                    .iter()
+                    .any(|(n, _)| Family::of(n) == fam)
+            })
+            .flat_map(|r| {
+                let n = &lab.nodes[r.node];
+                hints.of(&n.name, &n.interfaces[r.iface].name, fam)
+            })
+            .collect()
+    };
+    // Blocks taken from the pool so far: (start, end).
+    let mut taken: Vec<(u128, u128)> = Vec::new();
+    if let Some((pool, _)) = pool {
+        let (pool_start, pool_end) = range(&pool);
+        wanted.retain(|&(s, prefix)| {
+            let keep = hinted(s).into_iter().find_map(|h| {
+                let block = IpNet::new(h.addr(), prefix).ok()?.trunc();
+                let (start, end) = range(&block);
+                let free = start >= pool_start
+                    && end <= pool_end
+                    && h.prefix_len() == prefix
+                    && !claims.iter().any(|c| c.start <= end && start <= c.end)
+                    && !taken.iter().any(|&(a, b)| a <= end && start <= b);
+                free.then_some((block, start, end))
+            });
+            match keep {
+                Some((block, start, end)) => {
+                    taken.push((start, end));
+                    subnets[s] = Some(block);
+                    false
+                }
+                None => true,
+            }
+        });
+    }
     if let Some((pool, pool_at)) = pool {
         let (pool_start, pool_end) = range(&pool);
         let mut cursor = pool_start;
@@ -495,8 +576,10 @@ fn allocate(
                 let end = start + mask;
                 match claims
                     .iter()
-                    .filter(|c| c.start <= end && start <= c.end)
-                    .map(|c| c.end)
+                    .map(|c| (c.start, c.end))
+                    .chain(taken.iter().copied())
+                    .filter(|&(a, b)| a <= end && start <= b)
+                    .map(|(_, b)| b)
                     .max()
                 {
                     Some(claim_end) => cursor = claim_end.saturating_add(1),
@@ -518,16 +601,44 @@ fn allocate(
             IpNet::V4(n) => seg.v4 = Some(n),
             IpNet::V6(n) => seg.v6 = Some(n),
         }
-        let used: HashSet<u128> = claims
+        let mut used: HashSet<u128> = claims
             .iter()
             .filter(|c| c.seg == s)
             .map(|c| to_u128(c.net.addr()))
             .collect();
         let (first, last) = usable(&subnet);
+        // Interfaces keep their previous address when they can.
+        let mut kept: HashMap<IfaceRef, u128> = HashMap::new();
+        for r in &seg.members {
+            let meta = &draft.meta[r.node][r.iface];
+            if meta.explicit.iter().any(|(n, _)| Family::of(n) == fam) {
+                continue;
+            }
+            let n = &draft.lab.nodes[r.node];
+            let previous = hints
+                .of(&n.name, &n.interfaces[r.iface].name, fam)
+                .map(|h| to_u128(h.addr()))
+                .find(|a| {
+                    subnet.contains(&fam.addr(*a))
+                        && (first..=last).contains(a)
+                        && !used.contains(a)
+                });
+            if let Some(a) = previous {
+                used.insert(a);
+                kept.insert(*r, a);
+            }
+        }
         let mut next = first;
         for r in &seg.members {
             let meta = &draft.meta[r.node][r.iface];
             if meta.explicit.iter().any(|(n, _)| Family::of(n) == fam) {
+                continue;
+            }
+            if let Some(a) = kept.get(r) {
+                let addr = IpNet::new(fam.addr(*a), subnet.prefix_len()).expect("valid prefix");
+                draft.lab.nodes[r.node].interfaces[r.iface]
+                    .addresses
+                    .push(addr);
                 continue;
             }
             while used.contains(&next) && next <= last {
