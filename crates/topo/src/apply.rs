@@ -590,6 +590,23 @@ impl Run<'_> {
         let mut seen = std::collections::HashSet::new();
         namespaces.retain(|n| seen.insert(n.clone()));
         let total = namespaces.len();
+        // Addresses and routes by namespace, grouped once (filtering the
+        // plan per namespace was quadratic in the lab's size).
+        let mut addrs_in: HashMap<&str, Vec<&crate::plan::AddrChange>> = HashMap::new();
+        for a in &plan.addr_add {
+            addrs_in.entry(ns_of(lab, &a.node)?).or_default().push(a);
+        }
+        let mut routes_in: HashMap<&str, Vec<&crate::plan::RouteChange>> = HashMap::new();
+        for r in &plan.route_add {
+            routes_in.entry(ns_of(lab, &r.node)?).or_default().push(r);
+        }
+        let mut fresh_in: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
+        for (ns, node, iface) in &fresh {
+            fresh_in
+                .entry(ns.as_str())
+                .or_default()
+                .push((node.as_str(), iface.as_str()));
+        }
         for (done, ns) in namespaces.iter().enumerate() {
             let links = self
                 .k
@@ -606,7 +623,7 @@ impl Run<'_> {
             };
             let mut reqs: Vec<Request> = Vec::new();
             let mut undo_addrs = Vec::new();
-            for (_, node, iface) in fresh.iter().filter(|f| &f.0 == ns) {
+            for &(node, iface) in fresh_in.get(ns.as_str()).into_iter().flatten() {
                 let i = idx(iface)?;
                 let n = lab.node(node).expect("validated node");
                 if !self.ipv6 {
@@ -618,11 +635,7 @@ impl Run<'_> {
                 }
                 reqs.push(Netlink::up_message(i, true));
             }
-            for a in plan
-                .addr_add
-                .iter()
-                .filter(|a| ns_of(lab, &a.node).is_ok_and(|n| n == ns))
-            {
+            for a in addrs_in.get(ns.as_str()).into_iter().flatten() {
                 let i = idx(&a.iface)?;
                 reqs.push(Netlink::addr_add_message(
                     i,
@@ -644,12 +657,7 @@ impl Run<'_> {
                 return Err(kernel(format!("netns {ns}"))(e));
             }
             self.report.addresses_added += n_addrs;
-            let routes: Vec<&crate::plan::RouteChange> = plan
-                .route_add
-                .iter()
-                .filter(|r| ns_of(lab, &r.node).is_ok_and(|n| n == ns))
-                .collect();
-            for rc in routes {
+            for rc in routes_in.get(ns.as_str()).into_iter().flatten() {
                 let spec = route_spec(&mut self.k, ns, &rc.route)?;
                 self.k
                     .netlink(ns)?
