@@ -5,7 +5,8 @@
 //! - ports: the lab as last applied (`lab.json`), numbered stably through
 //!   `ports.json`;
 //! - flows: `flows-SWITCH.txt`, rewritten after every change (ovs-ofctl
-//!   syntax, one per line); when absent, the lab file's `flows:` — or, when
+//!   syntax, one per line), with the groups and meters they use beside it
+//!   (`groups-SWITCH.txt`, `meters-SWITCH.txt`, see `groups`); when absent, the lab file's `flows:` — or, when
 //!   the file gives none, `priority=0,actions=normal` as Open vSwitch does.
 //!   `flows-SWITCH.lab` remembers the lab file's flows last installed, so a
 //!   changed lab file replaces them on reload. A `secure` OpenFlow switch
@@ -41,6 +42,8 @@ use vnet_topo::state::{lab_dir, read_applied};
 
 use crate::openflow::{ControlRequest, Notice, OfService, Settings};
 use crate::switchd::switch_configs;
+
+mod groups;
 
 /// The flow a switch starts with when its lab file gives none.
 pub const DEFAULT_FLOW: &str = "priority=0,actions=normal";
@@ -127,6 +130,7 @@ impl SwitchSet {
             }
             let _ = std::fs::remove_file(self.path(&format!("flows-{g}.txt")));
             let _ = std::fs::remove_file(self.path(&format!("flows-{g}.lab")));
+            self.remove_groups_meters(&g);
             self.forget_openflow(&g);
         }
         // One switch's trouble (a port whose device is missing, a bad flow
@@ -231,15 +235,19 @@ impl SwitchSet {
                     },
                 );
                 let text = saved.unwrap_or_else(|| lab_flows.join("\n"));
-                let installed = self.parse_mods(&name, &text).and_then(|mods| {
-                    let now = self.now();
-                    mods.iter().try_for_each(|m| {
-                        pipeline
-                            .apply(m, now)
-                            .map(drop)
-                            .map_err(|e| anyhow!("switch {name}: {e}"))
-                    })
-                });
+                // Meters and groups first: flows name them.
+                let installed = self
+                    .load_groups_meters(&name, &mut pipeline)
+                    .and_then(|()| self.parse_mods(&name, &text))
+                    .and_then(|mods| {
+                        let now = self.now();
+                        mods.iter().try_for_each(|m| {
+                            pipeline
+                                .apply(m, now)
+                                .map(drop)
+                                .map_err(|e| anyhow!("switch {name}: {e}"))
+                        })
+                    });
                 if let Err(e) = installed {
                     // Not left running without its flows (and without a
                     // record of the file's flows, so that a fixed file
@@ -362,11 +370,13 @@ impl SwitchSet {
         std::fs::write(&tmp, text)
             .and_then(|()| std::fs::rename(&tmp, &path))
             .context("save flows")?;
-        Ok(())
+        self.save_groups_meters(name)
     }
 
     /// Removes flows whose timeouts passed; republishes when any did.
+    /// Also refreshes the link state fast-failover groups watch.
     pub fn expire(&mut self) {
+        self.refresh_liveness();
         let now = self.now();
         let names: Vec<String> = self.switches.keys().cloned().collect();
         for n in names {
@@ -459,6 +469,14 @@ impl SwitchSet {
                 }
                 Ok(Reply::ok(text, json!(data)))
             }
+            req @ (Request::AddGroup { .. }
+            | Request::ModGroup { .. }
+            | Request::DelGroups { .. }
+            | Request::DumpGroups { .. }
+            | Request::AddMeter { .. }
+            | Request::ModMeter { .. }
+            | Request::DelMeters { .. }
+            | Request::DumpMeters { .. }) => self.group_meter_request(req),
             Request::DumpPorts { switch } => {
                 let r = self
                     .switches

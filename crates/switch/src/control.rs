@@ -30,6 +30,44 @@ pub enum Request {
     DumpFlows {
         switch: String,
     },
+    /// Add a group (ovs-ofctl group syntax).
+    AddGroup {
+        switch: String,
+        group: String,
+    },
+    /// Replace a group's type and buckets.
+    ModGroup {
+        switch: String,
+        group: String,
+    },
+    /// Delete a group (`group_id=N`); every group when `None`. Flows that
+    /// send to a deleted group are deleted with it.
+    DelGroups {
+        switch: String,
+        group: Option<String>,
+    },
+    DumpGroups {
+        switch: String,
+    },
+    /// Add a meter (ovs-ofctl meter syntax).
+    AddMeter {
+        switch: String,
+        meter: String,
+    },
+    /// Replace a meter's flags and bands.
+    ModMeter {
+        switch: String,
+        meter: String,
+    },
+    /// Delete a meter (`meter=N`); every meter when `None`. Flows that
+    /// name a deleted meter are deleted with it.
+    DelMeters {
+        switch: String,
+        meter: Option<String>,
+    },
+    DumpMeters {
+        switch: String,
+    },
     DumpPorts {
         switch: String,
     },

@@ -20,6 +20,14 @@
 //! datapath (a full queue drops and counts). [`Datapath::packet_out`] runs
 //! a controller's frame through actions like a received one, `TABLE`
 //! included.
+//!
+//! Groups and meters run here, looked up in the rules when a frame gets to
+//! them (`groups`): the buckets of a group act on copies of the frame, a
+//! SELECT group hashes the frame's headers, a FAST_FAILOVER group asks
+//! which ports are live.
+
+mod groups;
+mod normal;
 
 use std::collections::HashMap;
 
@@ -34,6 +42,7 @@ use crate::control::PortStats;
 use crate::frame::Frame;
 use crate::learning::MacTable;
 use crate::port::PortIo;
+use groups::GroupAt;
 
 /// VLAN configuration of a port.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -113,6 +122,15 @@ pub enum Op {
     /// Hand the frame to the controller as a packet-in (see
     /// [`Datapath::set_controller`]); counted as dropped without one.
     Controller(ToController),
+    /// Run the group with this number from the rules (see
+    /// [`Rules::group`]); its buckets are picked per packet.
+    Group(u32),
+    /// Run the frame through the meter with this number (see
+    /// [`Rules::meter`]); a frame it drops goes no further.
+    Meter(u32),
+    /// Nothing (an action this datapath accepts but does not act on:
+    /// `set_queue`).
+    Nop,
 }
 
 /// Why a frame goes to the controller (`ofp_packet_in_reason`).
@@ -185,6 +203,14 @@ pub trait Rules: Send + Sync {
     /// versions are never used.
     fn version(&self) -> u64;
     fn decide(&self, key: &FlowKey) -> Decision;
+    /// The group `Op::Group` names, as these rules have it.
+    fn group(&self, _id: u32) -> Option<Arc<crate::group::GroupExec>> {
+        None
+    }
+    /// The meter `Op::Meter` names, as these rules have it.
+    fn meter(&self, _id: u32) -> Option<Arc<crate::meter::MeterEntry>> {
+        None
+    }
 }
 
 /// Rules with no flows: every frame takes NORMAL.
@@ -304,6 +330,8 @@ pub struct Datapath {
     mirrors: HashMap<u32, Mirror>,
     /// Where packet-ins go (the OpenFlow connections), if anywhere.
     controller: Option<ControllerSink>,
+    /// Ports whose link is down (see [`Datapath::set_port_live`]).
+    link_down: std::collections::HashSet<u32>,
 }
 
 /// Where a port mirror writes.
@@ -335,6 +363,7 @@ impl Datapath {
             epoch: std::time::Instant::now(),
             mirrors: HashMap::new(),
             controller: None,
+            link_down: Default::default(),
         }
     }
 
@@ -553,6 +582,22 @@ impl Datapath {
                     self.packet_in(in_ofport, &rx[i], to);
                     sent = true;
                 }
+                Op::Group(g) => {
+                    let last = std::ptr::eq(op, ops.last().unwrap_or(op));
+                    let at = GroupAt {
+                        pi,
+                        in_ofport,
+                        now_ms,
+                        depth,
+                    };
+                    sent |= self.run_group(*g, &at, rx, i, refs, last);
+                }
+                Op::Meter(m) => {
+                    if !self.run_meter(*m, rx, i, refs, now_ms) {
+                        return sent;
+                    }
+                }
+                Op::Nop => {}
                 Op::DecTtl => {
                     self.materialize(refs, &rx[i]);
                     let f = &mut rx[i];
@@ -594,7 +639,12 @@ impl Datapath {
                                 rw(f)
                             }
                         }
-                        Op::Output(_) | Op::Controller(_) | Op::DecTtl => {}
+                        Op::Output(_)
+                        | Op::Controller(_)
+                        | Op::DecTtl
+                        | Op::Group(_)
+                        | Op::Meter(_)
+                        | Op::Nop => {}
                     }
                 }
             }
@@ -676,87 +726,6 @@ impl Datapath {
                 _ => false,
             },
         }
-    }
-
-    /// The NORMAL action: VLAN admission, learning, forwarding or flooding
-    /// within the VLAN, never back out of the ingress port. A frame from
-    /// the controller (`pi` None) is VLAN-unaware and teaches nothing.
-    fn normal(
-        &mut self,
-        pi: Option<usize>,
-        rx: &mut [Frame],
-        i: usize,
-        refs: &mut Vec<(usize, usize)>,
-        now_ms: u64,
-    ) -> bool {
-        let tci = rx[i].vlan_tci();
-        let ingress = pi.map_or(&VlanMode::Unaware, |pi| &self.ports[pi].vlan);
-        let Some(vlan) = ingress.ingress_vlan(tci) else {
-            if let Some(pi) = pi {
-                self.ports[pi].stats.rx_dropped += 1;
-            }
-            return false;
-        };
-        let eth = rx[i].eth();
-        if eth.len() < 14 {
-            return false;
-        }
-        let dst: [u8; 6] = eth[0..6].try_into().unwrap_or([0; 6]);
-        let src: [u8; 6] = eth[6..12].try_into().unwrap_or([0; 6]);
-        let in_ofport = pi.map_or(ofpp::CONTROLLER, |pi| self.ports[pi].ofport);
-        if pi.is_some() {
-            self.macs.learn(vlan, src, in_ofport, now_ms);
-        }
-        let pcp = tci.map(|t| t >> 13).unwrap_or(0);
-        let known = if dst[0] & 1 == 0 {
-            self.macs.lookup(vlan, dst, now_ms)
-        } else {
-            None
-        };
-        match known {
-            Some(p) if p == in_ofport => false,
-            Some(p) => match self.port_index(p) {
-                Some(q) => self.normal_to(q, vlan, pcp, rx, i, refs),
-                None => false,
-            },
-            None => {
-                let mut any = false;
-                for q in 0..self.ports.len() {
-                    if Some(q) != pi {
-                        any |= self.normal_to(q, vlan, pcp, rx, i, refs);
-                    }
-                }
-                any
-            }
-        }
-    }
-
-    fn normal_to(
-        &mut self,
-        q: usize,
-        vlan: u16,
-        pcp: u16,
-        rx: &mut [Frame],
-        i: usize,
-        refs: &mut Vec<(usize, usize)>,
-    ) -> bool {
-        let Some(tagged) = self.ports[q].vlan.egress_tagged(vlan) else {
-            return false;
-        };
-        let is_tagged = rx[i].vlan_tci().is_some();
-        let variant = match (tagged, is_tagged) {
-            (true, true) => Some(Variant::Retag(vlan)),
-            (false, false) => None,
-            (true, false) => Some(Variant::Push((pcp << 13) | vlan)),
-            (false, true) => Some(Variant::Pop),
-        };
-        // A retag to the same VID is no change.
-        let variant = match variant {
-            Some(Variant::Retag(v)) if rx[i].vlan_tci().map(|t| t & 0x0fff) == Some(v) => None,
-            v => v,
-        };
-        self.enqueue(q, rx, i, refs, variant);
-        true
     }
 
     fn enqueue(

@@ -25,7 +25,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use matching::{Match, MatchError, Prereq};
-pub use stats::FlowStats;
+pub use stats::{Counter, FlowStats};
 
 use vnet_wire::flow::{VLAN_CFI, VLAN_VID_MASK};
 use vnet_wire::FlowKey;

@@ -4,6 +4,8 @@
 //! - [`port`]: how frames enter and leave (AF_PACKET, TAP, in-memory).
 //! - [`learning`]: the bounded, ageing MAC table behind NORMAL.
 //! - [`control`]: the daemon's JSON-lines control protocol.
+//! - [`group`], [`meter`]: OpenFlow groups and meters (their tables live in
+//!   the [`pipeline`], their execution in the [`datapath`]).
 #![forbid(unsafe_code)]
 
 pub mod classifier;
@@ -11,7 +13,9 @@ pub mod control;
 pub mod datapath;
 pub mod flow;
 pub mod frame;
+pub mod group;
 pub mod learning;
+pub mod meter;
 pub mod ofctl;
 pub mod pipeline;
 pub mod port;

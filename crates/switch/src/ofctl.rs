@@ -20,17 +20,26 @@
 //! and the counters dump-flows prints (`duration`, `n_packets`...) are
 //! ignored when parsed, as ovs-ofctl ignores them.
 //!
+//! Groups and meters have their own syntax (`group`): `add-group` /
+//! `add-meter` arguments, printed as `dump-groups` prints a group and a
+//! meter on one `add-meter` line.
+//!
 //! Port names go through caller-supplied resolvers (`&dyn Fn(&str) ->
 //! Option<u32>` to parse, `&dyn Fn(u32) -> Option<String>` to print); errors
 //! name the offending token and its byte offset (line and column for files).
 
 mod actions;
+mod group;
 mod lex;
 mod parse;
 mod print;
 mod value;
 
 use std::fmt::Write;
+
+pub use group::{
+    format_group, format_meter, parse_group, parse_groups_file, parse_meter, parse_meters_file,
+};
 
 use crate::flow::{
     Action, ActionError, Flow, FlowError, FlowFlags, FlowMod, FlowModCommand, FlowStats,

@@ -22,9 +22,17 @@
 //! sends to the controller, hands to NORMAL, or continues to the next table,
 //! as configured; a miss that ends processing discards the action set.
 //!
+//! The pipeline also holds the group and meter tables (`groups` module):
+//! a flow may only name groups and meters that exist, deleting a group or
+//! meter removes the flows naming it, and every change to either bumps
+//! the same `version` as a flow-mod, so caches never outlive them.
+//!
 //! What it must never do: read a clock, or let execution loop (goto_table
 //! goes forward only, checked at insert).
 
+mod groups;
+
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use vnet_wire::flow::{VLAN_CFI, VLAN_VID_MASK};
@@ -35,6 +43,8 @@ use crate::flow::{
     Action, Field, FlowError, FlowFlags, FlowMod, FlowModCommand, FlowRef, Instruction, PortNo,
     RemovedFlow, RemovedReason, ALL_TABLES, VLAN_PCP_MASK,
 };
+use crate::group::GroupEntry;
+use crate::meter::MeterEntry;
 
 /// Tables in a pipeline made by [`Pipeline::default`].
 pub const DEFAULT_TABLES: usize = 254;
@@ -70,8 +80,9 @@ pub struct Verdict {
     pub wildcards: FlowKey,
     /// The table whose miss ended processing, if one did.
     pub table_miss: Option<u8>,
-    /// Meter instructions met, in order (run before the actions).
-    pub meters: Vec<u32>,
+    /// Meter instructions met, in order, each with the number of
+    /// `actions` before it (it runs after those, before the rest).
+    pub meters: Vec<(usize, u32)>,
 }
 
 /// Why the pipeline refused a change.
@@ -83,6 +94,10 @@ pub enum PipelineError {
     GotoPastEnd { to: u8, n_tables: usize },
     #[error("table {table}: {source}")]
     Table { table: u8, source: TableError },
+    #[error("group {0} does not exist")]
+    UnknownGroup(u32),
+    #[error("meter {0} does not exist")]
+    UnknownMeter(u32),
 }
 
 impl PipelineError {
@@ -92,6 +107,8 @@ impl PipelineError {
             PipelineError::BadTable { .. } => (5, 2), // FLOW_MOD_FAILED / BAD_TABLE_ID
             PipelineError::GotoPastEnd { .. } => (3, 2), // BAD_INSTRUCTION / BAD_TABLE_ID
             PipelineError::Table { source, .. } => source.ofp_error(),
+            PipelineError::UnknownGroup(_) => (2, 9), // BAD_ACTION / BAD_OUT_GROUP
+            PipelineError::UnknownMeter(_) => (12, 3), // METER_MOD_FAILED / UNKNOWN_METER
         }
     }
 }
@@ -113,6 +130,8 @@ pub struct Pipeline {
     version: u64,
     tables: Vec<Arc<FlowTable>>,
     misses: Vec<TableMiss>,
+    groups: Arc<BTreeMap<u32, Arc<GroupEntry>>>,
+    meters: Arc<BTreeMap<u32, Arc<MeterEntry>>>,
 }
 
 impl Default for Pipeline {
@@ -130,6 +149,8 @@ impl Pipeline {
             version: 1,
             tables: vec![empty; n],
             misses: vec![TableMiss::Drop; n],
+            groups: Arc::default(),
+            meters: Arc::default(),
         }
     }
 
@@ -215,6 +236,9 @@ impl Pipeline {
             .filter(|&to| usize::from(to) >= n_tables)
         {
             return Err(PipelineError::GotoPastEnd { to, n_tables });
+        }
+        if fm.command != FlowModCommand::Delete && fm.command != FlowModCommand::DeleteStrict {
+            self.check_references(&fm.flow)?;
         }
         let targets: Vec<usize> = if table == ALL_TABLES && fm.command != FlowModCommand::Add {
             (0..n_tables).collect()
@@ -341,7 +365,7 @@ impl Pipeline {
             let mut next = None;
             for inst in &entry.flow.instructions {
                 match inst {
-                    Instruction::Meter(m) => v.meters.push(*m),
+                    Instruction::Meter(m) => v.meters.push((v.actions.len(), *m)),
                     Instruction::ApplyActions(actions) => {
                         for a in actions {
                             apply_to_key(a, &mut key, &mut extra);
@@ -408,11 +432,18 @@ fn apply_to_key(a: &Action, key: &mut FlowKey, wc: &mut FlowKey) {
 /// unless IN_PORT), NORMAL also on the MACs and the VLAN.
 fn output_dependencies(actions: &[Action], wc: &mut FlowKey) {
     for a in actions {
-        if let Action::Output(p) = *a {
-            wc.in_port = !0;
-            if p == PortNo::NORMAL {
-                (wc.dl_src, wc.dl_dst, wc.vlan_tci) = ([0xff; 6], [0xff; 6], !0);
+        match *a {
+            Action::Output(p) => {
+                wc.in_port = !0;
+                if p == PortNo::NORMAL {
+                    (wc.dl_src, wc.dl_dst, wc.vlan_tci) = ([0xff; 6], [0xff; 6], !0);
+                }
             }
+            // A group's buckets are resolved per packet by the datapath
+            // (select hash, liveness): the decision itself depends on
+            // nothing more than an output does.
+            Action::Group(_) => wc.in_port = !0,
+            _ => {}
         }
     }
 }
@@ -420,7 +451,7 @@ fn output_dependencies(actions: &[Action], wc: &mut FlowKey) {
 /// OpenFlow's action set: at most one action of each kind (one set_field
 /// per field), run in a fixed order.
 #[derive(Default)]
-struct ActionSet {
+pub(crate) struct ActionSet {
     pop_vlan: bool,
     push_vlan: Option<u16>,
     dec_ttl: bool,
@@ -432,7 +463,7 @@ struct ActionSet {
 }
 
 impl ActionSet {
-    fn write(&mut self, a: Action) {
+    pub(crate) fn write(&mut self, a: Action) {
         match a {
             Action::PopVlan => self.pop_vlan = true,
             Action::PushVlan(tpid) => self.push_vlan = Some(tpid),
@@ -455,7 +486,7 @@ impl ActionSet {
         }
     }
 
-    fn append_to(self, out: &mut Vec<Action>) {
+    pub(crate) fn append_to(self, out: &mut Vec<Action>) {
         if self.pop_vlan {
             out.push(Action::PopVlan);
         }

@@ -5,6 +5,12 @@
 //! becomes a packet-in naming the flow (table, cookie) or table miss it
 //! came from, with reason NO_MATCH for a table miss or table-miss flow
 //! (priority 0, matching all) and ACTION otherwise.
+//!
+//! Groups and meters are looked up when a packet reaches them
+//! (`Op::Group`, `Op::Meter`): a group's bucket choice depends on the
+//! packet (select hash) and on port liveness (fast failover), and a meter
+//! on time, so none of it is baked into a cached decision. The tables they
+//! are looked up in are the same snapshot the decision came from.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
@@ -16,6 +22,8 @@ use vnet_wire::{extract, FlowKey, Layout};
 use crate::datapath::{Decision, Op, PacketInReason, RewriteFn, Rules, ToController};
 use crate::flow::{Action, Field, FlowRef, Instruction, Match};
 use crate::frame::Frame;
+use crate::group::GroupExec;
+use crate::meter::MeterEntry;
 use crate::pipeline::{Pipeline, TableMiss, Verdict};
 
 /// An immutable pipeline snapshot, as the datapath consults it.
@@ -38,8 +46,8 @@ fn csum_partial(f: &Frame) -> bool {
     f.vnet_hdr().is_some_and(|h| h[0] & 1 != 0)
 }
 
-fn rewrite(field: Field) -> Option<RewriteFn> {
-    let f: RewriteFn = Arc::new(move |frame: &mut Frame| {
+fn rewrite(field: Field) -> RewriteFn {
+    Arc::new(move |frame: &mut Frame| {
         let partial = csum_partial(frame);
         let mut key = FlowKey::default();
         let layout: Layout = extract(frame.eth(), 0, &mut key);
@@ -77,8 +85,7 @@ fn rewrite(field: Field) -> Option<RewriteFn> {
             // VLAN fields are datapath ops; tunnel ids need a tunnel port.
             Field::VlanVid(_) | Field::VlanPcp(_) | Field::TunnelId(_) => Ok(()),
         };
-    });
-    Some(f)
+    })
 }
 
 fn set_ttl_rewrite(ttl: u8) -> RewriteFn {
@@ -147,7 +154,7 @@ pub fn compile_verdict(v: &Verdict, pipeline: &Pipeline) -> (Vec<Op>, Vec<Rewrit
         .table_miss
         .filter(|t| matches!(pipeline.table_miss(*t), Some(TableMiss::Controller { .. })));
     let mut k = 0;
-    compile_with(&v.actions, |index, max_len| {
+    let (mut ops, rewrites) = compile_with(&v.actions, |index, max_len| {
         let n = k;
         k += 1;
         if let Some(f) = apply.get(n) {
@@ -168,7 +175,13 @@ pub fn compile_verdict(v: &Verdict, pipeline: &Pipeline) -> (Vec<Op>, Vec<Rewrit
                 cookie: u64::MAX,
             },
         }
-    })
+    });
+    // Each action became exactly one op, so a meter met after `n` actions
+    // goes in at op `n` (later meters first, so earlier indexes hold).
+    for (n, m) in v.meters.iter().rev() {
+        ops.insert((*n).min(ops.len()), Op::Meter(*m));
+    }
+    (ops, rewrites)
 }
 
 /// [`compile`] with the packet-in of the `index`th action chosen by `to`.
@@ -187,18 +200,19 @@ fn compile_with(
             Action::SetField(Field::VlanVid(v)) => ops.push(Op::SetVlanVid(v)),
             Action::SetField(Field::VlanPcp(p)) => ops.push(Op::SetVlanPcp(p)),
             Action::SetField(f) => {
-                if let Some(r) = rewrite(f) {
-                    ops.push(Op::Rewrite(rewrites.len()));
-                    rewrites.push(r);
-                }
+                ops.push(Op::Rewrite(rewrites.len()));
+                rewrites.push(rewrite(f));
             }
             Action::DecTtl => ops.push(Op::DecTtl),
             Action::SetNwTtl(t) => {
                 ops.push(Op::Rewrite(rewrites.len()));
                 rewrites.push(set_ttl_rewrite(t));
             }
-            // Groups and queues are not implemented by this datapath yet.
-            Action::Group(_) | Action::SetQueue(_) => {}
+            // Resolved when the packet gets there (see `datapath::groups`).
+            Action::Group(g) => ops.push(Op::Group(g)),
+            // Queues are not implemented by this datapath: a no-op kept
+            // as one op, so that actions and ops stay one to one.
+            Action::SetQueue(_) => ops.push(Op::Nop),
         }
     }
     (ops, rewrites)
@@ -207,6 +221,14 @@ fn compile_with(
 impl Rules for PipelineRules {
     fn version(&self) -> u64 {
         self.pipeline.version()
+    }
+
+    fn group(&self, id: u32) -> Option<Arc<GroupExec>> {
+        self.pipeline.group(id).map(|e| Arc::clone(&e.exec))
+    }
+
+    fn meter(&self, id: u32) -> Option<Arc<MeterEntry>> {
+        self.pipeline.meter(id).cloned()
     }
 
     fn decide(&self, key: &FlowKey) -> Decision {

@@ -57,6 +57,14 @@ fn goto_metadata_and_rewrites_reach_later_tables() {
 #[test]
 fn action_set_is_written_merged_cleared_and_ordered() {
     let mut p = Pipeline::new(4);
+    // A flow may only name a group that exists.
+    let g = vnet_switch::ofctl::parse_group(
+        "group_id=7,type=all,bucket=output:5",
+        vnet_switch::group::GroupModCommand::Add,
+        &no_port_names,
+    )
+    .unwrap();
+    p.apply_group_mod(&g, 0).unwrap();
     add(&mut p, "table=0,ip,actions=output:9,write_actions(output:1,set_queue:3,dec_ttl,mod_nw_src:1.1.1.1),goto_table:1");
     add(
         &mut p,

@@ -23,6 +23,8 @@ use crate::output::{applied, need_root, print_json};
 ///   vnet switch demo sw1 add-flow 'priority=10,arp,actions=flood'
 ///   vnet switch demo sw1 dump-flows
 ///   vnet switch demo sw1 del-flows 'ip,nw_dst=10.0.0.2'
+///   vnet switch demo sw1 add-group 'group_id=1,type=all,bucket=output:1,bucket=output:2'
+///   vnet switch demo sw1 add-meter 'meter=1,pktps,bands=type=drop,rate=100'
 ///   vnet switch demo sw1 mirror h1 -w h1.pcap   (… mirror h1 --stop)
 ///   vnet switch demo sw1 set-controller ptcp:6653 tcp:127.0.0.1:6633
 ///   vnet switch @ br0 dump-flows                (a standalone switch)
@@ -54,6 +56,25 @@ enum Verb {
     },
     /// Print the flows with their counters.
     DumpFlows,
+    /// Add a group, e.g.
+    /// `group_id=1,type=select,bucket=weight:2,actions=output:1,bucket=actions=output:2`.
+    AddGroup { group: String },
+    /// Replace a group's type and buckets (same syntax as add-group).
+    ModGroup { group: String },
+    /// Delete the group GROUP (`group_id=N`), or every group; flows that
+    /// send to a deleted group are deleted too.
+    DelGroups { group: Option<String> },
+    /// Print the groups (`--json`: with their counters).
+    DumpGroups,
+    /// Add a meter, e.g. `meter=1,pktps,burst,bands=type=drop,rate=100,burst_size=10`.
+    AddMeter { meter: String },
+    /// Replace a meter's flags and bands (same syntax as add-meter).
+    ModMeter { meter: String },
+    /// Delete the meter METER (`meter=N`), or every meter; flows that use
+    /// a deleted meter are deleted too.
+    DelMeters { meter: Option<String> },
+    /// Print the meters (`--json`: with their counters).
+    DumpMeters,
     /// Print per-port counters.
     DumpPorts,
     /// Print the switch's ports and settings.
@@ -153,6 +174,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             strict,
         },
         Verb::DumpFlows => Request::DumpFlows { switch },
+        Verb::AddGroup { group } => Request::AddGroup { switch, group },
+        Verb::ModGroup { group } => Request::ModGroup { switch, group },
+        Verb::DelGroups { group } => Request::DelGroups { switch, group },
+        Verb::DumpGroups => Request::DumpGroups { switch },
+        Verb::AddMeter { meter } => Request::AddMeter { switch, meter },
+        Verb::ModMeter { meter } => Request::ModMeter { switch, meter },
+        Verb::DelMeters { meter } => Request::DelMeters { switch, meter },
+        Verb::DumpMeters => Request::DumpMeters { switch },
         Verb::DumpPorts => Request::DumpPorts { switch },
         Verb::Show => Request::Show { switch },
         Verb::Fdb => Request::Fdb { switch },

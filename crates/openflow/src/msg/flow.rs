@@ -202,7 +202,11 @@ impl FlowRemoved {
         Ok(FlowRemoved {
             cookie: e.flow.cookie,
             priority: e.flow.priority,
-            reason: removed.reason as u8,
+            // OpenFlow 1.3 has no METER_DELETE reason (1.4 added it).
+            reason: match removed.reason {
+                vnet_switch::flow::RemovedReason::MeterDelete => OFPRR_DELETE,
+                r => r as u8,
+            },
             table_id: e.flow.table_id,
             duration_sec,
             duration_nsec,

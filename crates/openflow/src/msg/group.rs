@@ -1,10 +1,18 @@
 //! GROUP_MOD and the bucket lists it shares with the GROUP_DESC multipart
-//! reply. The switch model has no groups yet: these stay codec-level.
+//! reply, and their translation to and from the switch's groups
+//! ([`vnet_switch::group`]): bucket actions the switch lacks are refused
+//! with the action's error; what the switch then refuses about the group
+//! itself (weights, watches, loops) it answers with its own errors.
 //!
 //! What it must never do: panic on input; a bucket whose length does not
 //! hold its actions is OFPGMFC_BAD_BUCKET.
 
-use crate::action::{actions_len, decode_actions, encode_actions, Action};
+use vnet_switch::flow::PortNo;
+use vnet_switch::group as sw;
+
+use crate::action::{
+    actions_from_switch, actions_len, actions_to_switch, decode_actions, encode_actions, Action,
+};
 use crate::buf::{Put, Reader};
 use crate::error::*;
 
@@ -38,6 +46,24 @@ impl GroupType {
         GroupType::from_u8(v)
             .ok_or_else(|| DecodeError::new(OFPGMFC_BAD_TYPE, format!("group type {v}")))
     }
+
+    pub fn to_switch(self) -> sw::GroupType {
+        match self {
+            GroupType::All => sw::GroupType::All,
+            GroupType::Select => sw::GroupType::Select,
+            GroupType::Indirect => sw::GroupType::Indirect,
+            GroupType::FastFailover => sw::GroupType::FastFailover,
+        }
+    }
+
+    pub fn from_switch(t: sw::GroupType) -> GroupType {
+        match t {
+            sw::GroupType::All => GroupType::All,
+            sw::GroupType::Select => GroupType::Select,
+            sw::GroupType::Indirect => GroupType::Indirect,
+            sw::GroupType::FastFailover => GroupType::FastFailover,
+        }
+    }
 }
 
 /// `ofp_group_mod_command`.
@@ -58,6 +84,27 @@ pub struct Bucket {
     /// Fast-failover groups only; [`OFPG_ANY`] = none.
     pub watch_group: u32,
     pub actions: Vec<Action>,
+}
+
+impl Bucket {
+    /// The switch's bucket (the first refused action's error).
+    pub fn to_switch(&self) -> Result<sw::Bucket, DecodeError> {
+        Ok(sw::Bucket {
+            weight: self.weight,
+            watch_port: PortNo(self.watch_port),
+            watch_group: self.watch_group,
+            actions: actions_to_switch(&self.actions)?,
+        })
+    }
+
+    pub fn from_switch(b: &sw::Bucket) -> Bucket {
+        Bucket {
+            weight: b.weight,
+            watch_port: b.watch_port.0,
+            watch_group: b.watch_group,
+            actions: actions_from_switch(&b.actions),
+        }
+    }
 }
 
 /// Appends buckets.
@@ -106,6 +153,40 @@ pub struct GroupMod {
 }
 
 impl GroupMod {
+    /// The switch's group-mod (errors: a bucket action the switch lacks).
+    pub fn to_switch(&self) -> Result<sw::GroupMod, DecodeError> {
+        Ok(sw::GroupMod {
+            command: match self.command {
+                GroupModCommand::Add => sw::GroupModCommand::Add,
+                GroupModCommand::Modify => sw::GroupModCommand::Modify,
+                GroupModCommand::Delete => sw::GroupModCommand::Delete,
+            },
+            group: sw::Group {
+                id: self.group_id,
+                group_type: self.group_type.to_switch(),
+                buckets: self
+                    .buckets
+                    .iter()
+                    .map(Bucket::to_switch)
+                    .collect::<Result<_, _>>()?,
+            },
+        })
+    }
+
+    /// The wire form of the switch's group-mod.
+    pub fn from_switch(gm: &sw::GroupMod) -> GroupMod {
+        GroupMod {
+            command: match gm.command {
+                sw::GroupModCommand::Add => GroupModCommand::Add,
+                sw::GroupModCommand::Modify => GroupModCommand::Modify,
+                sw::GroupModCommand::Delete => GroupModCommand::Delete,
+            },
+            group_type: GroupType::from_switch(gm.group.group_type),
+            group_id: gm.group.id,
+            buckets: gm.group.buckets.iter().map(Bucket::from_switch).collect(),
+        }
+    }
+
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.put_u16(self.command as u16);
         out.put_u8(self.group_type as u8);

@@ -1,9 +1,12 @@
 //! METER_MOD and the meter bands it shares with the METER_CONFIG
-//! multipart reply. The switch model has no meters yet: these stay
-//! codec-level.
+//! multipart reply, and their translation to and from the switch's
+//! meters ([`vnet_switch::meter`]): experimenter bands are refused with
+//! OFPMMFC_BAD_BAND; values are kept exactly (a burst size of 0 stays 0).
 //!
 //! What it must never do: panic on input; an unknown band type or a band
 //! of the wrong length is OFPMMFC_BAD_BAND.
+
+use vnet_switch::meter as sw;
 
 use crate::buf::{Put, Reader};
 use crate::error::*;
@@ -44,6 +47,46 @@ pub enum MeterBand {
         /// Bytes after the experimenter id (a multiple of 8 long).
         data: Vec<u8>,
     },
+}
+
+impl MeterBand {
+    /// The switch's band; OFPMMFC_BAD_BAND for an experimenter band.
+    pub fn to_switch(&self) -> Result<sw::Band, DecodeError> {
+        match *self {
+            MeterBand::Drop { rate, burst_size } => Ok(sw::Band {
+                band_type: sw::BandType::Drop,
+                rate,
+                burst_size,
+            }),
+            MeterBand::DscpRemark {
+                rate,
+                burst_size,
+                prec_level,
+            } => Ok(sw::Band {
+                band_type: sw::BandType::DscpRemark { prec_level },
+                rate,
+                burst_size,
+            }),
+            MeterBand::Experimenter { experimenter, .. } => Err(DecodeError::new(
+                OFPMMFC_BAD_BAND,
+                format!("experimenter meter band {experimenter:#010x} is not supported"),
+            )),
+        }
+    }
+
+    pub fn from_switch(b: &sw::Band) -> MeterBand {
+        match b.band_type {
+            sw::BandType::Drop => MeterBand::Drop {
+                rate: b.rate,
+                burst_size: b.burst_size,
+            },
+            sw::BandType::DscpRemark { prec_level } => MeterBand::DscpRemark {
+                rate: b.rate,
+                burst_size: b.burst_size,
+                prec_level,
+            },
+        }
+    }
 }
 
 /// `ofp_meter_mod_command`.
@@ -144,6 +187,40 @@ pub struct MeterMod {
 }
 
 impl MeterMod {
+    /// The switch's meter-mod (experimenter bands are refused).
+    pub fn to_switch(&self) -> Result<sw::MeterMod, DecodeError> {
+        Ok(sw::MeterMod {
+            command: match self.command {
+                MeterModCommand::Add => sw::MeterModCommand::Add,
+                MeterModCommand::Modify => sw::MeterModCommand::Modify,
+                MeterModCommand::Delete => sw::MeterModCommand::Delete,
+            },
+            meter: sw::Meter {
+                id: self.meter_id,
+                flags: sw::MeterFlags(self.flags),
+                bands: self
+                    .bands
+                    .iter()
+                    .map(MeterBand::to_switch)
+                    .collect::<Result<_, _>>()?,
+            },
+        })
+    }
+
+    /// The wire form of the switch's meter-mod.
+    pub fn from_switch(mm: &sw::MeterMod) -> MeterMod {
+        MeterMod {
+            command: match mm.command {
+                sw::MeterModCommand::Add => MeterModCommand::Add,
+                sw::MeterModCommand::Modify => MeterModCommand::Modify,
+                sw::MeterModCommand::Delete => MeterModCommand::Delete,
+            },
+            flags: mm.meter.flags.0,
+            meter_id: mm.meter.id,
+            bands: mm.meter.bands.iter().map(MeterBand::from_switch).collect(),
+        }
+    }
+
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.put_u16(self.command as u16);
         out.put_u16(self.flags);

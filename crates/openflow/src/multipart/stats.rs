@@ -1,14 +1,25 @@
 //! Fixed-layout multipart bodies: switch description (DESC), table stats,
 //! queue stats, group stats/description/features and meter
-//! stats/config/features.
+//! stats/config/features, the group and meter ones also from the
+//! switch's tables (`from_switch`, `supported`).
 //!
 //! What it must never do: panic on input; a length field that does not
 //! fit its entry is an error of the reader's kind.
 
+use vnet_switch::group::{GroupEntry, GroupType as SwGroupType, MAX_GROUPS};
+use vnet_switch::meter::{MeterEntry, MAX_BANDS, MAX_METERS};
+
+use crate::action::{
+    OFPAT_DEC_NW_TTL, OFPAT_GROUP, OFPAT_OUTPUT, OFPAT_POP_VLAN, OFPAT_PUSH_VLAN, OFPAT_SET_FIELD,
+    OFPAT_SET_NW_TTL, OFPAT_SET_QUEUE,
+};
 use crate::buf::{Put, Reader};
 use crate::error::DecodeError;
+use crate::msg::flow::duration;
 use crate::msg::group::{decode_buckets, encode_buckets, Bucket, GroupType};
-use crate::msg::meter::{bands_len, decode_bands, encode_bands, MeterBand};
+use crate::msg::meter::{
+    bands_len, decode_bands, encode_bands, MeterBand, OFPMBT_DROP, OFPMBT_DSCP_REMARK,
+};
 
 /// `DESC_STR_LEN` and `SERIAL_NUM_LEN`.
 pub const DESC_STR_LEN: usize = 256;
@@ -124,6 +135,25 @@ pub struct GroupStats {
 }
 
 impl GroupStats {
+    /// A group's counters at `now`; `ref_count`: flows and groups that
+    /// send to it.
+    pub fn from_switch(e: &GroupEntry, ref_count: u32, now: u64) -> GroupStats {
+        let (duration_sec, duration_nsec) = duration(now, e.created);
+        GroupStats {
+            group_id: e.group.id,
+            ref_count,
+            packet_count: e.counter.packets(),
+            byte_count: e.counter.bytes(),
+            duration_sec,
+            duration_nsec,
+            bucket_stats: e
+                .bucket_counters
+                .iter()
+                .map(|c| (c.packets(), c.bytes()))
+                .collect(),
+        }
+    }
+
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.put_u16((40 + 16 * self.bucket_stats.len()) as u16);
         out.put_zeros(2);
@@ -175,6 +205,15 @@ pub struct GroupDesc {
 }
 
 impl GroupDesc {
+    /// A group as it was given.
+    pub fn from_switch(g: &vnet_switch::group::Group) -> GroupDesc {
+        GroupDesc {
+            group_type: GroupType::from_switch(g.group_type),
+            group_id: g.id,
+            buckets: g.buckets.iter().map(Bucket::from_switch).collect(),
+        }
+    }
+
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         let at = out.len();
         out.put_u16(0);
@@ -219,6 +258,31 @@ pub struct GroupFeatures {
 }
 
 impl GroupFeatures {
+    /// What this switch's groups do: every type, weighted and liveness-
+    /// aware selection, chaining; the same actions in every type.
+    pub fn supported() -> GroupFeatures {
+        let actions = [
+            OFPAT_OUTPUT,
+            OFPAT_PUSH_VLAN,
+            OFPAT_POP_VLAN,
+            OFPAT_SET_QUEUE,
+            OFPAT_GROUP,
+            OFPAT_SET_NW_TTL,
+            OFPAT_DEC_NW_TTL,
+            OFPAT_SET_FIELD,
+        ]
+        .iter()
+        .fold(0u32, |m, a| m | 1 << a);
+        GroupFeatures {
+            types: SwGroupType::TYPES
+                .iter()
+                .fold(0, |m, t| m | 1 << (*t as u32)),
+            capabilities: OFPGFC_SELECT_WEIGHT | OFPGFC_SELECT_LIVENESS | OFPGFC_CHAINING,
+            max_groups: [MAX_GROUPS as u32; 4],
+            actions: [actions; 4],
+        }
+    }
+
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.put_u32(self.types);
         out.put_u32(self.capabilities);
@@ -256,6 +320,24 @@ pub struct MeterStats {
 }
 
 impl MeterStats {
+    /// A meter's counters at `now`; `flow_count`: flows naming it.
+    pub fn from_switch(e: &MeterEntry, flow_count: u32, now: u64) -> MeterStats {
+        let (duration_sec, duration_nsec) = duration(now, e.created);
+        MeterStats {
+            meter_id: e.meter.id,
+            flow_count,
+            packet_in_count: e.counter.packets(),
+            byte_in_count: e.counter.bytes(),
+            duration_sec,
+            duration_nsec,
+            band_stats: e
+                .band_counters
+                .iter()
+                .map(|c| (c.packets(), c.bytes()))
+                .collect(),
+        }
+    }
+
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.put_u32(self.meter_id);
         out.put_u16((40 + 16 * self.band_stats.len()) as u16);
@@ -304,6 +386,15 @@ pub struct MeterConfig {
 }
 
 impl MeterConfig {
+    /// A meter exactly as it was given.
+    pub fn from_switch(m: &vnet_switch::meter::Meter) -> MeterConfig {
+        MeterConfig {
+            flags: m.flags.0,
+            meter_id: m.id,
+            bands: m.bands.iter().map(MeterBand::from_switch).collect(),
+        }
+    }
+
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.put_u16((8 + bands_len(&self.bands)) as u16);
         out.put_u16(self.flags);
@@ -337,6 +428,18 @@ pub struct MeterFeatures {
 }
 
 impl MeterFeatures {
+    /// What this switch's meters do: DROP and DSCP_REMARK bands, every
+    /// flag, no colors.
+    pub fn supported() -> MeterFeatures {
+        MeterFeatures {
+            max_meter: MAX_METERS as u32,
+            band_types: 1 << OFPMBT_DROP | 1 << OFPMBT_DSCP_REMARK,
+            capabilities: 0xf, // KBPS | PKTPS | BURST | STATS
+            max_bands: MAX_BANDS as u8,
+            max_color: 0,
+        }
+    }
+
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.put_u32(self.max_meter);
         out.put_u32(self.band_types);

@@ -76,3 +76,28 @@ impl PartialEq for FlowStats {
             == (o.packets(), o.bytes(), o.created, o.last_used())
     }
 }
+
+/// A packet and byte counter updated by datapath threads without locks
+/// (groups, buckets, meters and meter bands).
+#[derive(Debug, Default)]
+pub struct Counter {
+    packets: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Counter {
+    /// Counts one packet of `bytes` bytes.
+    #[inline]
+    pub fn record(&self, bytes: u64) {
+        self.packets.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub fn packets(&self) -> u64 {
+        self.packets.load(Ordering::Relaxed)
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+}

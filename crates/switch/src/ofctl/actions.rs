@@ -143,11 +143,61 @@ fn action_list(
     Ok(out)
 }
 
+/// The action list of a group bucket: plain actions only (`drop` = none).
+/// Each is checked on its own (values, ports), not against a match: a
+/// group does not know the packets it will see.
+pub(super) fn bucket_actions(
+    text: &str,
+    base: usize,
+    names: &dyn Fn(&str) -> Option<u32>,
+) -> Result<Vec<Action>, ParseError> {
+    let mut out = Vec::new();
+    for t in Lexer::new(text, base) {
+        let key = t.key.to_ascii_lowercase();
+        if key == "drop" && t.delim.is_none() {
+            continue;
+        }
+        if INSTRUCTION_NAMES.contains(&key.as_str()) {
+            let kind = ParseErrorKind::BadValue(format!("{key} is not an action (in a bucket)"));
+            return Err(ParseError::new(t.key_pos, t.text(), kind));
+        }
+        let mut state = Match::catch_all();
+        for a in unchecked_action(&t, &state, names)? {
+            match a.check(&mut state) {
+                Ok(()) | Err(crate::flow::ActionError::Prerequisite { .. }) => out.push(a),
+                Err(e) => {
+                    return Err(ParseError::new(
+                        t.key_pos,
+                        t.text(),
+                        ParseErrorKind::Action(e),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// One action keyword (may expand to two actions), checked against and
 /// applied to `state`.
 fn action(
     t: &Token,
     state: &mut Match,
+    names: &dyn Fn(&str) -> Option<u32>,
+) -> Result<Vec<Action>, ParseError> {
+    let err = |kind| ParseError::new(t.key_pos, t.text(), kind);
+    let actions = unchecked_action(t, state, names)?;
+    for a in &actions {
+        a.check(state).map_err(|e| err(ParseErrorKind::Action(e)))?;
+    }
+    Ok(actions)
+}
+
+/// One action keyword as it reads (`state` decides what legacy actions
+/// expand to), unchecked.
+fn unchecked_action(
+    t: &Token,
+    state: &Match,
     names: &dyn Fn(&str) -> Option<u32>,
 ) -> Result<Vec<Action>, ParseError> {
     let err = |kind| ParseError::new(t.key_pos, t.text(), kind);
@@ -223,9 +273,6 @@ fn action(
             _ => return Err(err(ParseErrorKind::UnknownAction(t.key.to_string()))),
         },
     };
-    for a in &actions {
-        a.check(state).map_err(|e| err(ParseErrorKind::Action(e)))?;
-    }
     Ok(actions)
 }
 

@@ -1,6 +1,8 @@
 //! Carrying out a connection's requests against the switch: FLOW_MODs
-//! (batched, each answered on its own), PACKET_OUT, the MULTIPART
-//! replies, FEATURES, BARRIER, PORT_MOD and TABLE_MOD, and role changes.
+//! (batched, each answered on its own), GROUP_MOD and METER_MOD (after
+//! the flow-mods before them, published at once), PACKET_OUT, the
+//! MULTIPART replies (groups and meters from the switch's tables),
+//! FEATURES, BARRIER, PORT_MOD and TABLE_MOD, and role changes.
 //!
 //! What it must never do: answer out of order, or let a request see the
 //! switch without the flow-mods sent before it.
@@ -8,14 +10,17 @@
 use vnet_openflow::conn::{ConnEvent, Request as OfRequest};
 use vnet_openflow::error::*;
 use vnet_openflow::msg::basic::{
-    ControllerRole, SwitchFeatures, OFPC_FLOW_STATS, OFPC_PORT_STATS, OFPC_TABLE_STATS,
+    ControllerRole, SwitchFeatures, OFPC_FLOW_STATS, OFPC_GROUP_STATS, OFPC_PORT_STATS,
+    OFPC_TABLE_STATS,
 };
 use vnet_openflow::msg::flow::{PacketOut, OFP_NO_BUFFER};
+use vnet_openflow::msg::group::OFPG_ALL;
+use vnet_openflow::msg::meter::OFPM_ALL;
 use vnet_openflow::msg::{Message, OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPTT_ALL};
 use vnet_openflow::multipart::{
-    AggregateStats, Desc, FlowStatsEntry, GroupFeatures, MeterFeatures, MultipartReply,
-    MultipartReplyBody as Body, MultipartRequest, MultipartRequestBody as ReqBody, TableFeatures,
-    TableStats,
+    AggregateStats, Desc, FlowStatsEntry, GroupDesc, GroupFeatures, GroupStats, MeterConfig,
+    MeterFeatures, MeterStats, MultipartReply, MultipartReplyBody as Body, MultipartRequest,
+    MultipartRequestBody as ReqBody, TableFeatures, TableStats,
 };
 use vnet_openflow::port::{PortMod, PortStats};
 use vnet_openflow::MAX_MESSAGE_LEN;
@@ -147,7 +152,10 @@ impl Worker {
                     .pipeline(&self.switch)
                     .map_or(0, |p| p.n_tables().min(254) as u8),
                 auxiliary_id: 0,
-                capabilities: OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS,
+                capabilities: OFPC_FLOW_STATS
+                    | OFPC_TABLE_STATS
+                    | OFPC_PORT_STATS
+                    | OFPC_GROUP_STATS,
             }))),
             Message::BarrierRequest => Ok(Some(Message::BarrierReply)),
             Message::PacketOut(po) => self.packet_out(set, &po).map(|()| None),
@@ -173,8 +181,22 @@ impl Worker {
                     Ok(None)
                 }
             }
-            // Groups and meters are not run by this datapath yet.
-            Message::GroupMod(_) | Message::MeterMod(_) => Err(OFPBRC_BAD_TYPE),
+            Message::GroupMod(gm) => {
+                let applied = gm
+                    .to_switch()
+                    .map_err(|e| e.kind)
+                    .and_then(|g| set.apply_group_mod(&self.switch, &g));
+                self.published_now(set, applied.is_ok());
+                applied.map(|()| None)
+            }
+            Message::MeterMod(mm) => {
+                let applied = mm
+                    .to_switch()
+                    .map_err(|e| e.kind)
+                    .and_then(|m| set.apply_meter_mod(&self.switch, &m));
+                self.published_now(set, applied.is_ok());
+                applied.map(|()| None)
+            }
             _ => Err(OFPBRC_BAD_TYPE),
         };
         let conn = &mut self.peers[i].conn;
@@ -182,6 +204,16 @@ impl Worker {
             Ok(Some(m)) => conn.send(xid, &m),
             Ok(None) => {}
             Err(kind) => conn.send_error(xid, kind, &head),
+        }
+    }
+
+    /// After a GROUP_MOD or METER_MOD: the datapath sees it at once (the
+    /// cached decisions of the old tables die with the old version); the
+    /// files a little later, as for flow-mods.
+    fn published_now(&mut self, set: &mut SwitchSet, changed: bool) {
+        if changed {
+            set.publish_flow_mods(&self.switch, false);
+            self.save_at.get_or_insert(self.now() + SAVE_DELAY);
         }
     }
 
@@ -198,6 +230,14 @@ impl Worker {
             return Err(OFPBRC_BAD_PORT);
         }
         let actions = po.actions_to_switch().map_err(|e| e.kind)?;
+        let pipeline = set.pipeline(&self.switch).ok_or(OFPBRC_EPERM)?;
+        for a in &actions {
+            if let vnet_switch::flow::Action::Group(g) = a {
+                if pipeline.group(*g).is_none() {
+                    return Err(OFPBAC_BAD_OUT_GROUP);
+                }
+            }
+        }
         if po.data.is_empty() {
             return Ok(());
         }
@@ -321,12 +361,47 @@ impl Worker {
                 Body::PortDesc(self.ports.iter().map(|p| self.port_desc(p)).collect())
             }
             ReqBody::Queue { .. } => Body::Queue(vec![]),
-            ReqBody::Group { .. } => Body::Group(vec![]),
-            ReqBody::GroupDesc => Body::GroupDesc(vec![]),
-            ReqBody::GroupFeatures => Body::GroupFeatures(GroupFeatures::default()),
-            ReqBody::Meter { .. } => Body::Meter(vec![]),
-            ReqBody::MeterConfig { .. } => Body::MeterConfig(vec![]),
-            ReqBody::MeterFeatures => Body::MeterFeatures(MeterFeatures::default()),
+            ReqBody::Group { group_id } => {
+                let refs = pipeline.group_ref_counts();
+                Body::Group(
+                    pipeline
+                        .groups()
+                        .filter(|e| *group_id == OFPG_ALL || e.group.id == *group_id)
+                        .map(|e| {
+                            let n = refs.get(&e.group.id).copied().unwrap_or(0);
+                            GroupStats::from_switch(e, n, now)
+                        })
+                        .collect(),
+                )
+            }
+            ReqBody::GroupDesc => Body::GroupDesc(
+                pipeline
+                    .groups()
+                    .map(|e| GroupDesc::from_switch(&e.group))
+                    .collect(),
+            ),
+            ReqBody::GroupFeatures => Body::GroupFeatures(GroupFeatures::supported()),
+            ReqBody::Meter { meter_id } => {
+                let flows = pipeline.meter_flow_counts();
+                Body::Meter(
+                    pipeline
+                        .meters()
+                        .filter(|e| *meter_id == OFPM_ALL || e.meter.id == *meter_id)
+                        .map(|e| {
+                            let n = flows.get(&e.meter.id).copied().unwrap_or(0);
+                            MeterStats::from_switch(e, n, now)
+                        })
+                        .collect(),
+                )
+            }
+            ReqBody::MeterConfig { meter_id } => Body::MeterConfig(
+                pipeline
+                    .meters()
+                    .filter(|e| *meter_id == OFPM_ALL || e.meter.id == *meter_id)
+                    .map(|e| MeterConfig::from_switch(&e.meter))
+                    .collect(),
+            ),
+            ReqBody::MeterFeatures => Body::MeterFeatures(MeterFeatures::supported()),
         })
     }
 }

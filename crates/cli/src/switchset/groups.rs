@@ -1,0 +1,332 @@
+//! Groups and meters of the daemon's switches: GROUP_MOD and METER_MOD
+//! from controllers and the CLI, applied to the switch's pipeline (which
+//! holds both tables beside the flows), published like flow-mods, and
+//! kept in `groups-SWITCH.txt` and `meters-SWITCH.txt` (ovs-ofctl syntax,
+//! one per line, rewritten with `flows-SWITCH.txt`; absent when empty).
+//! A switch that starts loads its meters, then its groups (saved so that a
+//! group comes after the groups it refers to), then its flows, so a
+//! restarted daemon comes back with all three.
+//!
+//! Fast-failover liveness: once a second ([`SwitchSet::expire`]), for the
+//! switches with a group watching a port, the links of the switch's ports
+//! are read from the kernel and handed to the datapath
+//! (`Datapath::set_port_live`).
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context, Result};
+use serde_json::json;
+use vnet_switch::control::{Reply, Request};
+use vnet_switch::flow::PortNo;
+use vnet_switch::group::{Group, GroupMod, GroupModCommand};
+use vnet_switch::meter::{MeterMod, MeterModCommand};
+use vnet_switch::ofctl;
+use vnet_switch::pipeline::Pipeline;
+
+use super::SwitchSet;
+
+impl SwitchSet {
+    fn groups_path(&self, name: &str) -> PathBuf {
+        self.path(&format!("groups-{name}.txt"))
+    }
+
+    fn meters_path(&self, name: &str) -> PathBuf {
+        self.path(&format!("meters-{name}.txt"))
+    }
+
+    /// Forgets the saved groups and meters of a removed switch.
+    pub(super) fn remove_groups_meters(&self, name: &str) {
+        let _ = std::fs::remove_file(self.groups_path(name));
+        let _ = std::fs::remove_file(self.meters_path(name));
+    }
+
+    /// Installs the saved meters and groups of a starting switch into its
+    /// (still flowless) pipeline.
+    pub(super) fn load_groups_meters(&self, name: &str, pipeline: &mut Pipeline) -> Result<()> {
+        let now = self.now();
+        if let Ok(text) = std::fs::read_to_string(self.meters_path(name)) {
+            let mods = ofctl::parse_meters_file(&text)
+                .map_err(|e| anyhow!("switch {name}: meters file: {e}"))?;
+            for m in mods {
+                pipeline
+                    .apply_meter_mod(&m, now)
+                    .map_err(|e| anyhow!("switch {name}: {e}"))?;
+            }
+        }
+        if let Ok(text) = std::fs::read_to_string(self.groups_path(name)) {
+            let names = |n: &str| self.port_number(name, n);
+            let mods = ofctl::parse_groups_file(&text, &names)
+                .map_err(|e| anyhow!("switch {name}: groups file: {e}"))?;
+            for g in mods {
+                pipeline
+                    .apply_group_mod(&g, now)
+                    .map_err(|e| anyhow!("switch {name}: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rewrites (or removes, when empty) the groups and meters files.
+    pub(super) fn save_groups_meters(&self, name: &str) -> Result<()> {
+        let r = self
+            .switches
+            .get(name)
+            .ok_or_else(|| anyhow!("no switch {name}"))?;
+        let labels = |n: u32| self.port_name(name, n);
+        let groups: String = dependency_order(&r.pipeline)
+            .iter()
+            .map(|g| ofctl::format_group(g, &labels) + "\n")
+            .collect();
+        let meters: String = r
+            .pipeline
+            .meters()
+            .map(|m| ofctl::format_meter(&m.meter) + "\n")
+            .collect();
+        for (path, text) in [
+            (self.groups_path(name), groups),
+            (self.meters_path(name), meters),
+        ] {
+            if text.is_empty() {
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(e).context("save groups and meters")
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            let tmp = path.with_extension("txt.tmp");
+            std::fs::write(&tmp, text)
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .context("save groups and meters")?;
+        }
+        Ok(())
+    }
+
+    /// Applies a GROUP_MOD from a controller: published and saved with
+    /// the flow-mods (see [`SwitchSet::publish_flow_mods`]); flows a
+    /// delete removed get their FLOW_REMOVED.
+    pub(crate) fn apply_group_mod(&mut self, name: &str, gm: &GroupMod) -> Result<(), (u16, u16)> {
+        let now = self.now();
+        let r = self.switches.get_mut(name).ok_or((1, 5))?; // OFPBRC_EPERM
+        let removed = r
+            .pipeline
+            .apply_group_mod(gm, now)
+            .map_err(|e| e.ofp_error())?;
+        self.changed_by_openflow(name);
+        self.flows_removed(name, &removed, now);
+        Ok(())
+    }
+
+    /// Applies a METER_MOD from a controller (as [`Self::apply_group_mod`]).
+    pub(crate) fn apply_meter_mod(&mut self, name: &str, mm: &MeterMod) -> Result<(), (u16, u16)> {
+        let now = self.now();
+        let r = self.switches.get_mut(name).ok_or((1, 5))?;
+        let removed = r
+            .pipeline
+            .apply_meter_mod(mm, now)
+            .map_err(|e| e.ofp_error())?;
+        self.changed_by_openflow(name);
+        self.flows_removed(name, &removed, now);
+        Ok(())
+    }
+
+    fn changed_by_openflow(&mut self, name: &str) {
+        if let Some(of) = self.openflow.get_mut(name) {
+            of.dirty = true;
+            of.unsaved = true;
+        }
+    }
+
+    /// The control protocol's group and meter requests.
+    pub(super) fn group_meter_request(&mut self, req: Request) -> Result<Reply> {
+        use GroupModCommand as G;
+        use MeterModCommand as M;
+        match req {
+            Request::AddGroup { switch, group } => self.group_verb(&switch, G::Add, &group),
+            Request::ModGroup { switch, group } => self.group_verb(&switch, G::Modify, &group),
+            Request::DelGroups { switch, group } => {
+                self.group_verb(&switch, G::Delete, group.as_deref().unwrap_or(""))
+            }
+            Request::DumpGroups { switch } => self.dump_groups(&switch),
+            Request::AddMeter { switch, meter } => self.meter_verb(&switch, M::Add, &meter),
+            Request::ModMeter { switch, meter } => self.meter_verb(&switch, M::Modify, &meter),
+            Request::DelMeters { switch, meter } => {
+                self.meter_verb(&switch, M::Delete, meter.as_deref().unwrap_or(""))
+            }
+            Request::DumpMeters { switch } => self.dump_meters(&switch),
+            other => Err(anyhow!("not a group or meter request: {other:?}")),
+        }
+    }
+
+    /// `add-group`, `mod-group`, `del-groups` from the CLI: applied,
+    /// published and saved at once.
+    fn group_verb(&mut self, switch: &str, command: GroupModCommand, text: &str) -> Result<Reply> {
+        let gm = {
+            let names = |n: &str| self.port_number(switch, n);
+            ofctl::parse_group(text, command, &names).map_err(|e| anyhow!("{e}"))?
+        };
+        let now = self.now();
+        let r = self
+            .switches
+            .get_mut(switch)
+            .ok_or_else(|| anyhow!("no switch {switch}"))?;
+        let removed = r
+            .pipeline
+            .apply_group_mod(&gm, now)
+            .map_err(|e| anyhow!("switch {switch}: {e}"))?;
+        self.publish(switch)?;
+        self.flows_removed(switch, &removed, now);
+        Ok(Reply::ok("", json!({ "flows_removed": removed.len() })))
+    }
+
+    /// `add-meter`, `mod-meter`, `del-meters` from the CLI.
+    fn meter_verb(&mut self, switch: &str, command: MeterModCommand, text: &str) -> Result<Reply> {
+        let mm = ofctl::parse_meter(text, command).map_err(|e| anyhow!("{e}"))?;
+        let now = self.now();
+        let r = self
+            .switches
+            .get_mut(switch)
+            .ok_or_else(|| anyhow!("no switch {switch}"))?;
+        let removed = r
+            .pipeline
+            .apply_meter_mod(&mm, now)
+            .map_err(|e| anyhow!("switch {switch}: {e}"))?;
+        self.publish(switch)?;
+        self.flows_removed(switch, &removed, now);
+        Ok(Reply::ok("", json!({ "flows_removed": removed.len() })))
+    }
+
+    /// `dump-groups`: each group as ovs-ofctl prints it, with its counters
+    /// in the JSON.
+    fn dump_groups(&self, switch: &str) -> Result<Reply> {
+        let r = self
+            .switches
+            .get(switch)
+            .ok_or_else(|| anyhow!("no switch {switch}"))?;
+        let labels = |n: u32| self.port_name(switch, n);
+        let refs = r.pipeline.group_ref_counts();
+        let mut text = String::new();
+        let mut data = Vec::new();
+        for e in r.pipeline.groups() {
+            let spec = ofctl::format_group(&e.group, &labels);
+            text.push_str(&format!(" {spec}\n"));
+            data.push(json!({
+                "group_id": e.group.id,
+                "type": e.group.group_type.name(),
+                "group": spec,
+                "ref_count": refs.get(&e.group.id).copied().unwrap_or(0),
+                "packet_count": e.counter.packets(),
+                "byte_count": e.counter.bytes(),
+                "buckets": e.bucket_counters.iter().map(|c| json!({
+                    "packet_count": c.packets(), "byte_count": c.bytes() })).collect::<Vec<_>>(),
+            }));
+        }
+        Ok(Reply::ok(text, json!(data)))
+    }
+
+    /// `dump-meters`: each meter in add-meter syntax, with its counters in
+    /// the JSON.
+    fn dump_meters(&self, switch: &str) -> Result<Reply> {
+        let r = self
+            .switches
+            .get(switch)
+            .ok_or_else(|| anyhow!("no switch {switch}"))?;
+        let flows = r.pipeline.meter_flow_counts();
+        let mut text = String::new();
+        let mut data = Vec::new();
+        for e in r.pipeline.meters() {
+            let spec = ofctl::format_meter(&e.meter);
+            text.push_str(&format!("{spec}\n"));
+            data.push(json!({
+                "meter_id": e.meter.id,
+                "meter": spec,
+                "flow_count": flows.get(&e.meter.id).copied().unwrap_or(0),
+                "packet_in_count": e.counter.packets(),
+                "byte_in_count": e.counter.bytes(),
+                "bands": e.band_counters.iter().map(|c| json!({
+                    "packet_count": c.packets(), "byte_count": c.bytes() })).collect::<Vec<_>>(),
+            }));
+        }
+        Ok(Reply::ok(text, json!(data)))
+    }
+
+    /// Hands the datapaths the link state of the ports their groups watch.
+    pub(super) fn refresh_liveness(&self) {
+        for (name, r) in &self.switches {
+            let watched = r.pipeline.groups().any(|g| {
+                g.group
+                    .buckets
+                    .iter()
+                    .any(|b| b.watch_port != PortNo::ANY && b.watch_port != PortNo::LOCAL)
+            });
+            if !watched {
+                continue;
+            }
+            // Ports by the namespace holding their netdev.
+            let mut by_ns: BTreeMap<Option<String>, Vec<(String, u32)>> = BTreeMap::new();
+            match self.vswitches.get(name) {
+                Some(v) => v.ports.iter().for_each(|p| {
+                    by_ns
+                        .entry(p.netns.clone())
+                        .or_default()
+                        .push((p.iface.clone(), p.ofport))
+                }),
+                None => {
+                    let ports = r.handle.config.ports.iter();
+                    by_ns.insert(
+                        Some(r.handle.config.netns.clone()),
+                        ports.map(|p| (p.name.clone(), p.ofport)).collect(),
+                    );
+                }
+            }
+            let mut states = Vec::new();
+            for (ns, ports) in by_ns {
+                let up: HashSet<String> = crate::standalone::in_netns(ns.as_deref(), || {
+                    vnet_sys::Netlink::open()
+                        .and_then(|mut nl| nl.links())
+                        .map(|links| {
+                            links
+                                .into_iter()
+                                .filter(|l| l.up && l.lower_up)
+                                .map(|l| l.name)
+                                .collect()
+                        })
+                        .ok()
+                })
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| ports.iter().map(|(n, _)| n.clone()).collect());
+                states.extend(ports.into_iter().map(|(n, p)| (p, up.contains(&n))));
+            }
+            if let Ok(mut dp) = r.handle.dp.lock() {
+                for (ofport, live) in states {
+                    dp.set_port_live(ofport, live);
+                }
+            }
+        }
+    }
+}
+
+/// The groups, each after the groups it refers to (so that adding them in
+/// this order never names a missing group).
+fn dependency_order(p: &Pipeline) -> Vec<&Group> {
+    let mut out: Vec<&Group> = Vec::new();
+    let mut done: HashSet<u32> = HashSet::new();
+    fn visit<'a>(id: u32, p: &'a Pipeline, done: &mut HashSet<u32>, out: &mut Vec<&'a Group>) {
+        if !done.insert(id) {
+            return;
+        }
+        if let Some(e) = p.group(id) {
+            for r in e.group.referenced_groups() {
+                visit(r, p, done, out);
+            }
+            out.push(&e.group);
+        }
+    }
+    for e in p.groups() {
+        visit(e.group.id, p, &mut done, &mut out);
+    }
+    out
+}

@@ -1,0 +1,460 @@
+//! End-to-end tests of groups and meters: the real `ovs-ofctl -O
+//! OpenFlow13` on the switch's passive listener (add-group, dump-groups
+//! printed back as given, dump-group-stats, add-meter, dump-meters with
+//! the burst read back exactly, meter-stats, flows using `group:N` and
+//! `meter:N`, del-groups, del-meters), real traffic through ALL, SELECT
+//! and FAST_FAILOVER groups between lab hosts (failover on a real link
+//! going down), the `vnet switch` verbs, and groups and meters surviving a
+//! daemon restart. Each test holds a [`TestLab`] guard (its namespaces are
+//! removed even when it fails); tests without ovs-ofctl print SKIP.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+// ---------------------------------------------------------------- helpers
+
+/// `vnet switch LAB sw1 ARGS...`.
+fn sw(lab: &TestLab, args: &[&str]) -> Run {
+    let mut full = vec!["switch", &lab.name, "sw1"];
+    full.extend_from_slice(args);
+    vnet(&full)
+}
+
+fn exec(lab: &TestLab, node: &str, args: &[&str]) -> Run {
+    let mut full = vec!["exec", &lab.name, node, "--"];
+    full.extend_from_slice(args);
+    vnet(&full)
+}
+
+/// Root and ovs-ofctl, or SKIP.
+fn ready() -> bool {
+    if !root_or_skip() {
+        return false;
+    }
+    let ok = Command::new("sh")
+        .args(["-c", "command -v ovs-ofctl"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIP: ovs-ofctl is not installed");
+    }
+    ok
+}
+
+/// `ovs-ofctl -O OpenFlow13 ARGS...`, bounded in time.
+fn ofctl(args: &[&str]) -> Run {
+    let out = Command::new("timeout")
+        .args(["120", "ovs-ofctl", "-O", "OpenFlow13"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ovs-ofctl");
+    Run {
+        what: format!("ovs-ofctl {}", args.join(" ")),
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    f()
+}
+
+/// Switch `sw1` (secure OpenFlow switch listening on `ptcp:0`) and hosts
+/// h1..hn at 10.79.0.I/24.
+fn up(lab: &TestLab, n: usize) {
+    let mut s = format!(
+        "name: {}\nnodes:\n  sw1:\n    kind: switch\n    openflow: {{ listen: \"ptcp:0\", fail_mode: secure }}\n",
+        lab.name
+    );
+    for i in 1..=n {
+        s.push_str(&format!("  h{i}: {{ kind: host }}\n"));
+    }
+    s.push_str("links:\n");
+    for i in 1..=n {
+        s.push_str(&format!(
+            "  - endpoints: [{{ node: h{i}, addresses: [10.79.0.{i}/24] }}, sw1]\n"
+        ));
+    }
+    let path = lab.write("lab.yaml", &s);
+    vnet(&["up", &path]).ok();
+}
+
+/// `tcp:127.0.0.1:PORT` of sw1's listener.
+fn listener(lab: &TestLab) -> String {
+    let mut bound = None;
+    wait_for(Duration::from_secs(10), || {
+        bound = sw(lab, &["show", "--json"]).json()["openflow"]["listeners"][0]["bound"]
+            .as_str()
+            .map(str::to_string);
+        bound.is_some()
+    });
+    format!("tcp:{}", bound.expect("sw1 has a bound listener"))
+}
+
+fn ping_once(lab: &TestLab, from: usize, to: usize) -> bool {
+    let ip = format!("10.79.0.{to}");
+    exec(
+        lab,
+        &format!("h{from}"),
+        &["timeout", "5", "ping", "-n", "-c1", "-W1", &ip],
+    )
+    .success()
+}
+
+#[track_caller]
+fn assert_reaches(lab: &TestLab, from: usize, to: usize) {
+    assert!(
+        (0..4).any(|_| ping_once(lab, from, to)),
+        "h{from} should reach h{to}"
+    );
+}
+
+#[track_caller]
+fn assert_unreachable(lab: &TestLab, from: usize, to: usize) {
+    let ip = format!("10.79.0.{to}");
+    let r = exec(
+        lab,
+        &format!("h{from}"),
+        &["timeout", "6", "ping", "-n", "-c2", "-i0.3", "-W1", &ip],
+    );
+    assert!(!r.success(), "h{from} should not reach h{to}: {r:#?}");
+}
+
+/// The lines of an ovs-ofctl dump after its header, trimmed.
+fn body(r: &Run) -> Vec<String> {
+    r.stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// `key=N` (or `key:N`) in `text` after `after`.
+fn number(text: &str, after: &str, key: &str) -> u64 {
+    let at = text
+        .find(after)
+        .unwrap_or_else(|| panic!("{after} in {text}"));
+    let rest = &text[at..];
+    let k = rest.find(key).unwrap_or_else(|| panic!("{key} in {rest}"));
+    rest[k + key.len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} in {rest}"))
+}
+
+fn worker_pid(lab: &str) -> Option<i32> {
+    for e in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).filter(|a| !a.is_empty()).collect();
+        if args.len() == 4
+            && args[1] == b"switchd"
+            && args[2] == lab.as_bytes()
+            && args[3] == b"--worker"
+        {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+/// Kills the switch daemon's worker and waits for its successor.
+fn restart_worker(lab: &TestLab) {
+    let pid = worker_pid(&lab.name).expect("worker");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert!(
+        wait_for(Duration::from_secs(20), || worker_pid(&lab.name)
+            .is_some_and(|p| p != pid)
+            && sw(lab, &["show", "--json"]).success()),
+        "the worker did not come back"
+    );
+}
+
+fn port_tx(lab: &TestLab, port: u64) -> u64 {
+    let j = sw(lab, &["dump-ports", "--json"]).ok().json();
+    j.as_array()
+        .and_then(|a| a.iter().find(|p| p["port"] == port))
+        .map(|p| p["stats"]["tx_packets"].as_u64().unwrap_or(0))
+        .unwrap_or_else(|| panic!("no port {port}: {j}"))
+}
+
+// ------------------------------------------------------------------ tests
+
+/// ovs-ofctl programs groups, meters and flows using them; dumps print
+/// them back as given; real traffic goes through an ALL group and a
+/// SELECT group and is counted; all of it survives a daemon restart; and
+/// del-groups / del-meters take their flows with them.
+#[test]
+fn ovs_ofctl_groups_meters_and_traffic() {
+    if !ready() {
+        return;
+    }
+    let lab = TestLab::new("ofgrp");
+    up(&lab, 3);
+    let t = listener(&lab);
+
+    // Group 0 chains to group 3: saved after it, so a restart can load it.
+    let groups = [
+        "group_id=0,type=indirect,bucket=actions=group:3",
+        "group_id=1,type=all,bucket=actions=output:2,bucket=actions=output:3",
+        "group_id=2,type=select,bucket=weight:60,actions=output:1,bucket=weight:40,actions=output:1",
+        "group_id=3,type=ff,bucket=watch_port:2,actions=output:2,bucket=watch_port:3,actions=output:3",
+    ];
+    for g in groups.iter().skip(1).chain(&groups[..1]) {
+        ofctl(&["add-group", &t, g]).ok();
+    }
+    let dump = ofctl(&["dump-groups", &t]).ok();
+    let mut got = body(&dump);
+    got.sort();
+    assert_eq!(got, groups, "{}", dump.stdout);
+    // Refused with the spec's errors, as ovs-ofctl reports them.
+    let r = ofctl(&["add-group", &t, "group_id=1,type=all,bucket=output:2"]);
+    assert!(r.stderr.contains("OFPGMFC_GROUP_EXISTS"), "{r:#?}");
+    let r = ofctl(&["mod-group", &t, "group_id=9,type=all,bucket=output:2"]);
+    assert!(r.stderr.contains("OFPGMFC_UNKNOWN_GROUP"), "{r:#?}");
+    let r = ofctl(&[
+        "add-group",
+        &t,
+        "group_id=4,type=ff,bucket=watch_group:77,actions=output:2",
+    ]);
+    assert!(r.stderr.contains("OFPGMFC_BAD_WATCH"), "{r:#?}");
+    let r = ofctl(&[
+        "add-group",
+        &t,
+        "group_id=4,type=all,bucket=output:2,output:3",
+    ]);
+    assert!(r.stderr.contains("OFPGMFC_BAD_BUCKET"), "{r:#?}");
+    let r = ofctl(&["add-flow", &t, "actions=group:99"]);
+    assert!(r.stderr.contains("OFPBAC_BAD_OUT_GROUP"), "{r:#?}");
+
+    ofctl(&[
+        "add-meter",
+        &t,
+        "meter=1,pktps,burst,stats,bands=type=drop,rate=1000,burst_size=100",
+    ])
+    .ok();
+    ofctl(&["add-meter", &t, "meter=2,kbps,bands=type=drop,rate=100000"]).ok();
+    let meters = ofctl(&["dump-meters", &t]).ok();
+    let m = &meters.stdout;
+    assert!(
+        m.contains("meter=1 pktps burst stats bands=\ntype=drop rate=1000 burst_size=100\n"),
+        "{m}"
+    );
+    assert!(
+        m.contains("meter=2 kbps bands=\ntype=drop rate=100000\n"),
+        "{m}"
+    );
+    // Burst read back exactly: 0 when not given (our own dump prints it
+    // whenever it is not 0).
+    let ours = sw(&lab, &["dump-meters"]).ok();
+    assert_eq!(
+        ours.stdout,
+        "meter=1,pktps,burst,stats,bands=type=drop,rate=1000,burst_size=100\n\
+         meter=2,kbps,bands=type=drop,rate=100000\n"
+    );
+    let r = ofctl(&["add-flow", &t, "actions=meter:7,output:1"]);
+    assert!(r.stderr.contains("OFPMMFC_UNKNOWN_METER"), "{r:#?}");
+    let r = ofctl(&["add-meter", &t, "meter=1,pktps,bands=type=drop,rate=5"]);
+    assert!(r.stderr.contains("OFPMMFC_METER_EXISTS"), "{r:#?}");
+
+    // h1's traffic goes through meter 1 to group 1 (h2 and h3 both get
+    // it); the answers come back through the SELECT group 2.
+    let flows = [
+        "priority=10,in_port=1 actions=meter:1,group:1",
+        "priority=10,in_port=2 actions=meter:2,group:2",
+        "priority=10,in_port=3 actions=group:2",
+    ];
+    for f in flows {
+        ofctl(&["add-flow", &t, &f.replace(' ', ",")]).ok();
+    }
+    assert_reaches(&lab, 1, 2);
+    assert_reaches(&lab, 1, 3);
+
+    let stats = ofctl(&["dump-group-stats", &t]).ok().stdout;
+    let g1 = number(&stats, "group_id=1,", "packet_count=");
+    assert!(g1 >= 4, "{stats}");
+    assert_eq!(number(&stats, "group_id=1,", "ref_count="), 1, "{stats}");
+    assert_eq!(number(&stats, "group_id=2,", "ref_count="), 2, "{stats}");
+    // ALL: each bucket saw every packet of the group.
+    assert_eq!(number(&stats, "group_id=1,", "bucket0:packet_count="), g1);
+    assert_eq!(number(&stats, "group_id=1,", "bucket1:packet_count="), g1);
+    // SELECT: the buckets share the group's packets.
+    let g2 = number(&stats, "group_id=2,", "packet_count=");
+    let b0 = number(&stats, "group_id=2,", "bucket0:packet_count=");
+    let b1 = number(&stats, "group_id=2,", "bucket1:packet_count=");
+    assert!(g2 >= 4 && b0 + b1 == g2, "{stats}");
+    let ms = ofctl(&["meter-stats", &t]).ok().stdout;
+    assert_eq!(number(&ms, "meter:1 ", "flow_count:"), 1, "{ms}");
+    assert!(number(&ms, "meter:1 ", "packet_in_count:") >= g1, "{ms}");
+    assert_eq!(number(&ms, "meter:1 ", "0: packet_count:"), 0, "{ms}");
+    let features = ofctl(&["dump-group-features", &t]).ok().stdout;
+    assert!(features.contains("Types:  0xf"), "{features}");
+    assert!(features.contains("Capabilities:  0x7"), "{features}");
+    let features = ofctl(&["meter-features", &t]).ok().stdout;
+    assert!(
+        features.contains("band_types: drop dscp_remark"),
+        "{features}"
+    );
+
+    // Saved beside the flows; a restarted daemon has them all.
+    let dir = state_dir(&lab.name);
+    assert!(wait_for(Duration::from_secs(5), || {
+        std::fs::read_to_string(dir.join("groups-sw1.txt")).is_ok_and(|t| t.lines().count() == 4)
+            && std::fs::read_to_string(dir.join("meters-sw1.txt"))
+                .is_ok_and(|t| t.lines().count() == 2)
+    }));
+    restart_worker(&lab);
+    let t = listener(&lab);
+    let mut after = body(&ofctl(&["dump-groups", &t]).ok());
+    after.sort();
+    assert_eq!(after, groups, "groups after the restart");
+    let meters_after = ofctl(&["dump-meters", &t]).ok();
+    assert_eq!(
+        body(&meters_after),
+        body(&meters),
+        "meters after the restart"
+    );
+    let flows_after = ofctl(&["dump-flows", &t]).ok().stdout;
+    assert!(
+        flows_after.contains("actions=meter:1,group:1"),
+        "{flows_after}"
+    );
+    assert_reaches(&lab, 1, 3);
+
+    // del-groups: every group, and the flows that sent to one.
+    ofctl(&["del-groups", &t]).ok();
+    assert!(body(&ofctl(&["dump-groups", &t]).ok()).is_empty());
+    assert!(body(&ofctl(&["dump-flows", &t]).ok()).is_empty());
+    assert_unreachable(&lab, 1, 2);
+    ofctl(&["add-flow", &t, "in_port=1,actions=meter:2,output:2"]).ok();
+    ofctl(&["del-meters", &t, "meter=2"]).ok();
+    assert!(body(&ofctl(&["dump-flows", &t]).ok()).is_empty());
+    assert_eq!(
+        body(&ofctl(&["dump-meters", &t]).ok()).len(),
+        2,
+        "meter 1 left"
+    );
+    assert!(wait_for(Duration::from_secs(5), || !dir
+        .join("groups-sw1.txt")
+        .exists()));
+}
+
+/// A FAST_FAILOVER group follows a real link: h1's traffic goes to h2
+/// while the switch's port to h2 is up, to h3 once it goes down, and back.
+#[test]
+fn fast_failover_follows_a_real_link() {
+    if !ready() {
+        return;
+    }
+    let lab = TestLab::new("offf");
+    up(&lab, 3);
+    let t = listener(&lab);
+    ofctl(&[
+        "add-group",
+        &t,
+        "group_id=1,type=ff,bucket=watch_port:2,actions=output:2,bucket=watch_port:3,actions=output:3",
+    ])
+    .ok();
+    for f in [
+        "in_port=1,actions=group:1",
+        "in_port=2,actions=output:1",
+        "in_port=3,actions=output:1",
+    ] {
+        ofctl(&["add-flow", &t, f]).ok();
+    }
+    // Everything from h1 reaches h2 only: h3 never hears h1's ARP.
+    assert_reaches(&lab, 1, 2);
+    assert_unreachable(&lab, 1, 3);
+    let sw_ns = lab.ns("sw1");
+    sh("ip", &["-n", &sw_ns, "link", "set", "h2", "down"]);
+    // The switch reads link state once a second.
+    assert!(
+        wait_for(Duration::from_secs(10), || ping_once(&lab, 1, 3)),
+        "h1 should reach h3 once port 2 is down"
+    );
+    let tx3 = port_tx(&lab, 3);
+    assert_reaches(&lab, 1, 3);
+    assert!(port_tx(&lab, 3) > tx3);
+    sh("ip", &["-n", &sw_ns, "link", "set", "h2", "up"]);
+    assert!(
+        wait_for(Duration::from_secs(15), || ping_once(&lab, 1, 2)),
+        "back to h2 once its port is up"
+    );
+    assert_unreachable(&lab, 1, 3);
+}
+
+/// The `vnet switch` verbs: add-group, dump-groups (JSON with counters),
+/// add-meter, dump-meters, flows using them, del-groups, del-meters, and
+/// errors in plain words.
+#[test]
+fn vnet_switch_group_and_meter_verbs() {
+    if !root_or_skip() {
+        return;
+    }
+    let lab = TestLab::new("swgrp");
+    up(&lab, 2);
+    sw(
+        &lab,
+        &[
+            "add-group",
+            "group_id=5,type=indirect,bucket=actions=output:h2",
+        ],
+    )
+    .ok();
+    sw(
+        &lab,
+        &[
+            "add-meter",
+            "meter=3,pktps,burst,bands=type=drop,rate=500,burst_size=50",
+        ],
+    )
+    .ok();
+    sw(&lab, &["add-flow", "in_port=h1,actions=meter:3,group:5"]).ok();
+    sw(&lab, &["add-flow", "in_port=h2,actions=output:h1"]).ok();
+    let text = sw(&lab, &["dump-groups"]).ok().stdout;
+    assert_eq!(text, " group_id=5,type=indirect,bucket=actions=output:h2\n");
+    assert_reaches(&lab, 1, 2);
+    let j: Value = sw(&lab, &["dump-groups", "--json"]).ok().json();
+    assert_eq!(j[0]["group_id"], 5);
+    assert_eq!(j[0]["ref_count"], 1);
+    assert!(j[0]["packet_count"].as_u64().unwrap() > 0, "{j}");
+    let j: Value = sw(&lab, &["dump-meters", "--json"]).ok().json();
+    assert_eq!(j[0]["flow_count"], 1);
+    assert!(j[0]["packet_in_count"].as_u64().unwrap() > 0, "{j}");
+    let e = sw(&lab, &["add-group", "group_id=5,type=all"]).fails();
+    assert!(e.stderr.contains("group 5 already exists"), "{e:#?}");
+    let e = sw(&lab, &["add-flow", "actions=group:77"]).fails();
+    assert!(e.stderr.contains("group 77 does not exist"), "{e:#?}");
+    sw(&lab, &["del-groups", "group_id=5"]).ok();
+    assert_eq!(sw(&lab, &["dump-groups"]).ok().stdout, "");
+    let flows = sw(&lab, &["dump-flows"]).ok().stdout;
+    assert_eq!(flows.lines().count(), 1, "{flows}");
+    sw(&lab, &["del-meters"]).ok();
+    assert_eq!(sw(&lab, &["dump-meters"]).ok().stdout, "");
+}
