@@ -171,7 +171,11 @@ fn connected_pair_answers_isolated_host_is_lost() {
         ],
     };
 
-    let opts = PingOptions::default();
+    // Long enough that a loaded machine still answers within it.
+    let opts = PingOptions {
+        timeout: Duration::from_secs(3),
+        tries: 3,
+    };
     let t = Instant::now();
     let report = pingall(&lab, &opts).unwrap();
     let elapsed = t.elapsed();
@@ -186,7 +190,7 @@ fn connected_pair_answers_isolated_host_is_lost() {
             let r = find(&report, src, dst, v6);
             assert!(r.ok, "{src} -> {dst} (v6 {v6}) should answer: {r:?}");
             let rtt = r.rtt_ms.unwrap();
-            assert!(rtt > 0.0 && rtt < 1000.0, "{rtt}");
+            assert!(rtt > 0.0 && rtt < 3000.0, "{rtt}");
         }
     }
     let addr = |s: &str| s.parse::<IpAddr>().unwrap();
@@ -201,9 +205,12 @@ fn connected_pair_answers_isolated_host_is_lost() {
         }
     }
     assert_eq!(report.lost_pairs, 8);
-    // The timeouts took the whole second, not much more.
+    // The unanswered pairs were given the whole timeout, and pingall gave
+    // up then rather than waiting on (the bound is loose: semantics, not
+    // speed).
     assert!(
-        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(2),
+        elapsed >= opts.timeout - Duration::from_millis(100)
+            && elapsed < opts.timeout + Duration::from_secs(5),
         "{elapsed:?}"
     );
 
@@ -261,16 +268,23 @@ fn all_reachable_finishes_early_and_missing_netns_is_named() {
         ],
         links: vec![veth(("h1", "eth0"), ("h2", "eth0"))],
     };
+    // A generous timeout (a loaded machine must not fail this test); what
+    // is checked is that pingall returns once every pair has answered, long
+    // before it would give up — not how fast the kernel answers.
+    let opts = PingOptions {
+        timeout: Duration::from_secs(20),
+        tries: 10,
+    };
     let t = Instant::now();
-    let report = pingall(&lab, &PingOptions::default()).unwrap();
+    let report = pingall(&lab, &opts).unwrap();
     assert_eq!(
         (report.sent_pairs, report.lost_pairs),
         (2, 0),
         "{report:#?}"
     );
     assert!(
-        t.elapsed() < Duration::from_millis(500),
-        "{:?}",
+        t.elapsed() < opts.timeout / 2,
+        "pingall waited {:?} although every pair answered",
         t.elapsed()
     );
     assert_eq!(
