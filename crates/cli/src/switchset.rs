@@ -44,6 +44,7 @@ use crate::openflow::{ControlRequest, Notice, OfService, Settings};
 use crate::switchd::switch_configs;
 
 mod groups;
+use groups::{LabGroupsMeters, SyncPhase};
 
 /// The flow a switch starts with when its lab file gives none.
 pub const DEFAULT_FLOW: &str = "priority=0,actions=normal";
@@ -208,6 +209,7 @@ impl SwitchSet {
             .node(&config.name)
             .and_then(|n| n.openflow.as_ref())
             .is_some_and(|of| of.fail_mode == FailMode::Secure);
+        let lab_gm = LabGroupsMeters::of(lab, &config.name);
         let lab_flows = if lab_flows.is_empty() && !secure {
             vec![DEFAULT_FLOW.to_string()]
         } else {
@@ -234,10 +236,16 @@ impl SwitchSet {
                         pipeline: Pipeline::new(TABLES),
                     },
                 );
+                // Meters and groups first: flows name them. Saved state
+                // (a restart) wins over the lab file's lists (a first start).
+                let first_start = saved.is_none();
                 let text = saved.unwrap_or_else(|| lab_flows.join("\n"));
-                // Meters and groups first: flows name them.
-                let installed = self
-                    .load_groups_meters(&name, &mut pipeline)
+                let groups_meters = if first_start {
+                    self.install_lab_groups_meters(&name, &mut pipeline, &lab_gm)
+                } else {
+                    self.load_groups_meters(&name, &mut pipeline)
+                };
+                let installed = groups_meters
                     .and_then(|()| self.parse_mods(&name, &text))
                     .and_then(|mods| {
                         let now = self.now();
@@ -264,7 +272,9 @@ impl SwitchSet {
                 self.publish(&name)?;
             }
         }
-        self.sync_lab_flows(&config.name, &lab_flows)
+        self.sync_lab_groups_meters(&config.name, &lab_gm, SyncPhase::AddChange)?;
+        self.sync_lab_flows(&config.name, &lab_flows)?;
+        self.sync_lab_groups_meters(&config.name, &lab_gm, SyncPhase::Remove)
     }
 
     /// Replaces the lab-file flows installed earlier when the file changed.

@@ -458,3 +458,144 @@ fn vnet_switch_group_and_meter_verbs() {
     sw(&lab, &["del-meters"]).ok();
     assert_eq!(sw(&lab, &["dump-meters"]).ok().stdout, "");
 }
+
+/// A lab file whose switch has `meters:`, `groups:` and `flows:` naming
+/// them, with `extra` lines added to the switch's body.
+fn lab_file_with(lab: &TestLab, meters: &[&str], groups: &[&str], flows: &[&str]) -> String {
+    let list = |key: &str, items: &[&str]| {
+        if items.is_empty() {
+            String::new()
+        } else {
+            let quoted: Vec<String> = items.iter().map(|i| format!("      - \"{i}\"\n")).collect();
+            format!("    {key}:\n{}", quoted.concat())
+        }
+    };
+    let mut s = format!("name: {}\nnodes:\n  sw1:\n    kind: switch\n", lab.name);
+    s.push_str(&list("meters", meters));
+    s.push_str(&list("groups", groups));
+    s.push_str(&list("flows", flows));
+    for i in 1..=3 {
+        s.push_str(&format!("  h{i}: {{ kind: host }}\n"));
+    }
+    s.push_str("links:\n");
+    for i in 1..=3 {
+        s.push_str(&format!(
+            "  - endpoints: [{{ node: h{i}, addresses: [10.79.0.{i}/24] }}, sw1]\n"
+        ));
+    }
+    lab.write("lab.yaml", &s)
+}
+
+#[test]
+fn lab_file_groups_and_meters() {
+    if !root_or_skip() {
+        return;
+    }
+    let lab = TestLab::new("labgm");
+    // h1's frames go to group 1 (all: h2 and h3) through meter 2; the
+    // others answer h1 directly.
+    let flows = [
+        "priority=10,in_port=h1,actions=meter:2,group:1",
+        "priority=10,in_port=h2,actions=output:h1",
+        "priority=10,in_port=h3,actions=output:h1",
+    ];
+    let file = lab_file_with(
+        &lab,
+        &["meter=2,pktps,burst,bands=type=drop,rate=1000,burst_size=100"],
+        &["group_id=1,type=all,bucket=actions=output:h2,bucket=actions=output:h3"],
+        &flows,
+    );
+    vnet(&["up", &file]).ok();
+    assert_eq!(
+        sw(&lab, &["dump-groups"]).ok().stdout,
+        " group_id=1,type=all,bucket=actions=output:h2,bucket=actions=output:h3\n"
+    );
+    let meters = sw(&lab, &["dump-meters"]).ok().stdout;
+    assert!(
+        meters.contains("meter=2") && meters.contains("burst_size=100"),
+        "{meters}"
+    );
+    assert_reaches(&lab, 1, 2);
+    assert_reaches(&lab, 1, 3);
+
+    // The file changes the group to reach h2 only: modified in place
+    // (the flow naming it stays), h3 no longer gets h1's frames.
+    let file = lab_file_with(
+        &lab,
+        &["meter=2,pktps,burst,bands=type=drop,rate=1000,burst_size=100"],
+        &["group_id=1,type=indirect,bucket=actions=output:h2"],
+        &flows,
+    );
+    vnet(&["up", &file]).ok();
+    assert_eq!(
+        sw(&lab, &["dump-groups"]).ok().stdout,
+        " group_id=1,type=indirect,bucket=actions=output:h2\n"
+    );
+    assert_eq!(sw(&lab, &["dump-flows"]).ok().stdout.lines().count(), 3);
+    assert_reaches(&lab, 1, 2);
+    assert_unreachable(&lab, 1, 3);
+
+    // A group added with the CLI is not the file's: a later `up` keeps it.
+    sw(
+        &lab,
+        &[
+            "add-group",
+            "group_id=9,type=indirect,bucket=actions=output:h3",
+        ],
+    )
+    .ok();
+
+    // The file drops the meter and the flow using it, and uses group 1
+    // straight: the meter is deleted, the CLI's group stays.
+    let flows2 = [
+        "priority=10,in_port=h1,actions=group:1",
+        "priority=10,in_port=h2,actions=output:h1",
+        "priority=10,in_port=h3,actions=output:h1",
+    ];
+    let file = lab_file_with(
+        &lab,
+        &[],
+        &["group_id=1,type=indirect,bucket=actions=output:h2"],
+        &flows2,
+    );
+    vnet(&["up", &file]).ok();
+    assert_eq!(sw(&lab, &["dump-meters"]).ok().stdout, "");
+    let groups = sw(&lab, &["dump-groups"]).ok().stdout;
+    assert!(groups.contains("group_id=9"), "{groups}");
+    let dumped = sw(&lab, &["dump-flows"]).ok().stdout;
+    assert!(
+        dumped.contains("actions=group:1") && !dumped.contains("meter"),
+        "{dumped}"
+    );
+    assert_reaches(&lab, 1, 2);
+
+    // A daemon restart brings back exactly this state (saved state wins
+    // over the file's lists).
+    restart_worker(&lab);
+    assert_eq!(sw(&lab, &["dump-groups"]).ok().stdout, groups);
+    assert_eq!(sw(&lab, &["dump-meters"]).ok().stdout, "");
+
+    // A bad group in the file: `up` fails naming it; nothing changes.
+    let file = lab_file_with(
+        &lab,
+        &[],
+        &["group_id=1,type=bogus,bucket=actions=output:h2"],
+        &flows2,
+    );
+    let e = vnet(&["up", &file]).fails();
+    assert!(e.stderr.contains("group_id=1,type=bogus"), "{e:#?}");
+    assert_eq!(sw(&lab, &["dump-groups"]).ok().stdout, groups);
+
+    // `groups` on a host is refused where it is written.
+    let bad = format!(
+        "name: {}x\nnodes:\n  h1:\n    kind: host\n    groups: [\"group_id=1,type=all\"]\n",
+        lab.name
+    );
+    let path = lab.write("bad.yaml", &bad);
+    let e = vnet(&["up", &path]).fails();
+    assert!(e.stderr.contains("bad.yaml:5:"), "{e:#?}");
+    assert!(
+        e.stderr.contains("`groups` apply only to switch nodes"),
+        "{e:#?}"
+    );
+}

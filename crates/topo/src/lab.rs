@@ -68,6 +68,14 @@ pub struct Node {
     /// For switch nodes: flows in ovs-ofctl syntax, installed at start.
     #[serde(default)]
     pub flows: Vec<String>,
+    /// For switch nodes: OpenFlow groups in ovs-ofctl `add-group` syntax,
+    /// installed before the flows (which may name them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// For switch nodes: meters in ovs-ofctl `add-meter` syntax, installed
+    /// before the groups and flows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub meters: Vec<String>,
     /// For switch nodes: OpenFlow channels and fail mode (`openflow:`).
     #[serde(default)]
     pub openflow: Option<OpenFlow>,

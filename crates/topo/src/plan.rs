@@ -255,6 +255,8 @@ mod tests {
             owner: None,
             group: None,
             flows: vec![],
+            groups: vec![],
+            meters: vec![],
             openflow: None,
         }
     }

@@ -39,6 +39,8 @@ impl SwitchSet {
     pub(super) fn remove_groups_meters(&self, name: &str) {
         let _ = std::fs::remove_file(self.groups_path(name));
         let _ = std::fs::remove_file(self.meters_path(name));
+        let _ = std::fs::remove_file(self.lab_record(name, "groups"));
+        let _ = std::fs::remove_file(self.lab_record(name, "meters"));
     }
 
     /// Installs the saved meters and groups of a starting switch into its
@@ -329,4 +331,196 @@ fn dependency_order(p: &Pipeline) -> Vec<&Group> {
         visit(e.group.id, p, &mut done, &mut out);
     }
     out
+}
+
+/// The lab file's `meters:` and `groups:` of one switch.
+pub(super) struct LabGroupsMeters {
+    pub meters: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+impl LabGroupsMeters {
+    pub(super) fn of(lab: &vnet_topo::lab::Lab, switch: &str) -> LabGroupsMeters {
+        let node = lab.node(switch);
+        LabGroupsMeters {
+            meters: node.map(|n| n.meters.clone()).unwrap_or_default(),
+            groups: node.map(|n| n.groups.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Which half of a lab-file sync: additions and changes go before the
+/// flows are synced (flows name groups and meters), removals after.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum SyncPhase {
+    AddChange,
+    Remove,
+}
+
+impl SwitchSet {
+    fn lab_record(&self, name: &str, kind: &str) -> PathBuf {
+        self.path(&format!("{kind}-{name}.lab"))
+    }
+
+    /// Parses lab-file meters (`command` for each).
+    fn lab_meters(
+        &self,
+        name: &str,
+        lines: &[String],
+        command: MeterModCommand,
+    ) -> Result<Vec<MeterMod>> {
+        lines
+            .iter()
+            .map(|l| {
+                ofctl::parse_meter(l, command)
+                    .map_err(|e| anyhow!("switch {name}: meter `{l}`: {e}"))
+            })
+            .collect()
+    }
+
+    /// Parses lab-file groups (`command` for each).
+    fn lab_groups(
+        &self,
+        name: &str,
+        lines: &[String],
+        command: GroupModCommand,
+    ) -> Result<Vec<GroupMod>> {
+        let names = |n: &str| self.port_number(name, n);
+        lines
+            .iter()
+            .map(|l| {
+                ofctl::parse_group(l, command, &names)
+                    .map_err(|e| anyhow!("switch {name}: group `{l}`: {e}"))
+            })
+            .collect()
+    }
+
+    /// Installs the lab file's meters, then groups, into a starting
+    /// switch's pipeline (one without saved state).
+    pub(super) fn install_lab_groups_meters(
+        &self,
+        name: &str,
+        pipeline: &mut Pipeline,
+        lab: &LabGroupsMeters,
+    ) -> Result<()> {
+        let now = self.now();
+        for m in self.lab_meters(name, &lab.meters, MeterModCommand::Add)? {
+            pipeline
+                .apply_meter_mod(&m, now)
+                .map_err(|e| anyhow!("switch {name}: meter {}: {e}", m.meter.id))?;
+        }
+        for g in self.lab_groups(name, &lab.groups, GroupModCommand::Add)? {
+            pipeline
+                .apply_group_mod(&g, now)
+                .map_err(|e| anyhow!("switch {name}: group {}: {e}", g.group.id))?;
+        }
+        Ok(())
+    }
+
+    /// Brings the lab-file meters and groups installed earlier in line with
+    /// the file, one phase at a time (see [`SyncPhase`]): a meter or group
+    /// the file changed is modified, a new one added, and one the file no
+    /// longer has deleted (with the flows that use it, as a delete does).
+    /// Ones added by controllers or the CLI are left alone. The record of
+    /// what the file had is written when the removals are done.
+    pub(super) fn sync_lab_groups_meters(
+        &mut self,
+        name: &str,
+        lab: &LabGroupsMeters,
+        phase: SyncPhase,
+    ) -> Result<()> {
+        let read = |kind: &str, now: &[String]| -> Vec<String> {
+            std::fs::read_to_string(self.lab_record(name, kind))
+                .map(|t| t.lines().map(str::to_string).collect())
+                .unwrap_or_else(|_| now.to_vec())
+        };
+        let (meters_before, groups_before) =
+            (read("meters", &lab.meters), read("groups", &lab.groups));
+        if meters_before == lab.meters && groups_before == lab.groups {
+            if phase == SyncPhase::Remove {
+                self.write_lab_records(name, lab)?;
+            }
+            return Ok(());
+        }
+        let now = self.now();
+        // What the file had, as deletes (parsed as adds: a delete takes
+        // only the id).
+        let old_meters: Vec<MeterMod> = self
+            .lab_meters(name, &meters_before, MeterModCommand::Add)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| MeterMod {
+                command: MeterModCommand::Delete,
+                ..m
+            })
+            .collect();
+        let old_groups: Vec<GroupMod> = self
+            .lab_groups(name, &groups_before, GroupModCommand::Add)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| GroupMod {
+                command: GroupModCommand::Delete,
+                ..g
+            })
+            .collect();
+        let new_meters = self.lab_meters(name, &lab.meters, MeterModCommand::Add)?;
+        let new_groups = self.lab_groups(name, &lab.groups, GroupModCommand::Add)?;
+        let r = self
+            .switches
+            .get_mut(name)
+            .ok_or_else(|| anyhow!("no switch {name}"))?;
+        let mut removed = Vec::new();
+        match phase {
+            SyncPhase::AddChange => {
+                for mut m in new_meters {
+                    if r.pipeline.meter(m.meter.id).is_some() {
+                        m.command = MeterModCommand::Modify;
+                    }
+                    r.pipeline
+                        .apply_meter_mod(&m, now)
+                        .map_err(|e| anyhow!("switch {name}: meter {}: {e}", m.meter.id))?;
+                }
+                for mut g in new_groups {
+                    if r.pipeline.group(g.group.id).is_some() {
+                        g.command = GroupModCommand::Modify;
+                    }
+                    r.pipeline
+                        .apply_group_mod(&g, now)
+                        .map_err(|e| anyhow!("switch {name}: group {}: {e}", g.group.id))?;
+                }
+            }
+            SyncPhase::Remove => {
+                let kept_groups: HashSet<u32> = new_groups.iter().map(|g| g.group.id).collect();
+                let kept_meters: HashSet<u32> = new_meters.iter().map(|m| m.meter.id).collect();
+                // Groups in reverse file order: one naming another goes first.
+                for g in old_groups
+                    .iter()
+                    .rev()
+                    .filter(|g| !kept_groups.contains(&g.group.id))
+                {
+                    removed.extend(r.pipeline.apply_group_mod(g, now).unwrap_or_default());
+                }
+                for m in old_meters
+                    .iter()
+                    .filter(|m| !kept_meters.contains(&m.meter.id))
+                {
+                    removed.extend(r.pipeline.apply_meter_mod(m, now).unwrap_or_default());
+                }
+            }
+        }
+        self.flows_removed(name, &removed, now);
+        self.publish(name)?;
+        if phase == SyncPhase::Remove {
+            self.write_lab_records(name, lab)?;
+        }
+        Ok(())
+    }
+
+    fn write_lab_records(&self, name: &str, lab: &LabGroupsMeters) -> Result<()> {
+        for (kind, lines) in [("meters", &lab.meters), ("groups", &lab.groups)] {
+            std::fs::write(self.lab_record(name, kind), lines.join("\n"))
+                .with_context(|| format!("record the lab file's {kind}"))?;
+        }
+        Ok(())
+    }
 }

@@ -53,6 +53,10 @@ pub(super) struct RawNode {
     #[serde(default)]
     pub flows: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
+    pub groups: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub meters: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
     pub openflow: Option<Spanned<RawOpenFlow>>,
 }
 

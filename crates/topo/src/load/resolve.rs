@@ -183,16 +183,25 @@ fn nodes(
                 format!("node `{n}`: `exec` applies only to host, router, bridge and switch nodes"),
             );
         }
-        let flows = match body.flows {
-            Some(f) if kind != NodeKind::Switch => {
-                return fail(
-                    f.referenced,
-                    format!("node `{n}`: `flows` apply only to switch nodes"),
-                );
-            }
-            Some(f) => check_flows(n, f.value)?,
-            None => Vec::new(),
-        };
+        let mut switch_lists = Vec::new();
+        for (key, list) in [
+            ("flows", body.flows),
+            ("groups", body.groups),
+            ("meters", body.meters),
+        ] {
+            switch_lists.push(match list {
+                Some(f) if kind != NodeKind::Switch => {
+                    return fail(
+                        f.referenced,
+                        format!("node `{n}`: `{key}` apply only to switch nodes"),
+                    );
+                }
+                Some(f) => check_entries(n, key, f.value)?,
+                None => Vec::new(),
+            });
+        }
+        let [flows, groups, meters]: [Vec<String>; 3] =
+            switch_lists.try_into().expect("three lists");
         let openflow = match body.openflow {
             Some(o) if kind != NodeKind::Switch => {
                 return fail(
@@ -238,6 +247,8 @@ fn nodes(
             owner: body.owner.map(|o| o.value),
             group: body.group.map(|g| g.value),
             flows,
+            groups,
+            meters,
             openflow,
         });
     }
@@ -752,15 +763,21 @@ fn parse_vlan(i: usize, raw: RawVlan) -> Result<Option<PortMode>, Located> {
     }
 }
 
-/// Check a switch's `flows`: kept verbatim for the switch, which parses them
-/// when it installs them; here only empty entries are refused.
-fn check_flows(node: &str, flows: Vec<Spanned<String>>) -> Result<Vec<String>, Located> {
-    flows
+/// Check a switch's `flows`, `groups` or `meters` (`key`): kept verbatim
+/// for the switch, which parses them when it installs them; here only
+/// empty entries are refused.
+fn check_entries(
+    node: &str,
+    key: &str,
+    entries: Vec<Spanned<String>>,
+) -> Result<Vec<String>, Located> {
+    let what = key.trim_end_matches('s');
+    entries
         .into_iter()
         .enumerate()
         .map(|(k, f)| {
             if f.value.trim().is_empty() {
-                fail(f.referenced, format!("node `{node}`: flow {k} is empty"))
+                fail(f.referenced, format!("node `{node}`: {what} {k} is empty"))
             } else {
                 Ok(f.value)
             }
