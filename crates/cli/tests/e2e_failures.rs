@@ -673,3 +673,56 @@ fn up_and_down_racing() {
     }
     lab.assert_gone();
 }
+
+/// `kill -9` of a reconcile after it made a link between two namespaces
+/// that survive: the next `up` removes the half-made link (journaled
+/// before it was created) instead of failing with "File exists".
+#[test]
+fn killed_reconcile_leaves_no_link_in_surviving_namespaces() {
+    if !root_or_skip() {
+        return;
+    }
+    let lab = TestLab::new("crashlnk");
+    let base = demo_yaml(&lab.name);
+    let file = lab.write("lab.yaml", &base);
+    vnet(&["up", &file]).ok();
+    // A new link h1:x9 — r1:x9 between existing nodes, and a new node
+    // whose `exec` holds the run in phase E, after the link exists.
+    let more = base.replace(
+        "  h2: { kind: host }\n",
+        "  h2: { kind: host }\n  h9: { kind: host, exec: [\"sleep 3\"] }\n",
+    ) + "  - endpoints: [h9, s1]\n  - endpoints: [h1:x9, r1:x9]\n";
+    lab.write("lab.yaml", &more);
+    let mut child = vnet_spawn(&["up", &file]);
+    let made = wait_until(Duration::from_secs(20), || {
+        std::process::Command::new("ip")
+            .args(["-n", &lab.ns("h1"), "link", "show", "x9"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    child.kill().expect("kill -9 vnet up");
+    let status = child.wait().expect("wait");
+    assert!(made, "the link never appeared ({status:?})");
+    if status.success() {
+        eprintln!("note: vnet up finished before it could be killed");
+        return;
+    }
+    // Back to the applied file: the half-made link is debris, removed.
+    lab.write("lab.yaml", &base);
+    let r = vnet(&["up", &file]).ok();
+    assert!(r.stderr.contains("unfinished"), "{r:#?}");
+    let links = ip_json(Some(&lab.ns("h1")), &["link", "show"]);
+    let names: Vec<&str> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["ifname"].as_str())
+        .collect();
+    assert!(!names.contains(&"x9"), "{names:?}");
+    // And the change itself goes through on the next try.
+    lab.write("lab.yaml", &more);
+    vnet(&["up", &file]).ok();
+    vnet(&["exec", &lab.name, "h1", "--", "ip", "link", "show", "x9"]).ok();
+    vnet(&["down", &lab.name]).ok();
+    lab.assert_gone();
+}

@@ -216,6 +216,21 @@ pub fn apply(
         .filter_map(|&i| new.nodes[i].netns.clone())
         .collect();
     state.journal_namespaces(&new_ns)?;
+    // Interfaces made in namespaces that already exist: a killed run
+    // would leave them there (new namespaces take theirs along).
+    let link_ends: Vec<(String, String)> = plan
+        .new_links
+        .iter()
+        .flat_map(|&li| {
+            let l = &new.links[li];
+            std::iter::once(&l.a).chain(l.b.as_ref())
+        })
+        .filter_map(|e| {
+            let ns = new.netns_of(e)?;
+            (!new_ns.iter().any(|n| n == ns)).then(|| (ns.to_string(), e.iface.clone()))
+        })
+        .collect();
+    state.journal_links(&link_ends)?;
     let result = run.forward(plan);
     match result {
         Ok(()) => {

@@ -7,6 +7,12 @@
 //! lab's kernel objects (links, addresses, routes, TAP/TUN devices) live
 //! inside its namespaces, so deleting the journaled namespaces removes the
 //! whole lab; nothing is ever found by guessing names.
+//!
+//! A reconcile also journals the interfaces it is about to make in
+//! namespaces that already exist (`link NS IFACE`): if it is killed, the
+//! next `vnet up` deletes those the applied lab does not have, so a
+//! half-made link never blocks the lab. The journal is compacted to the
+//! lab's namespaces after every finished run.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -196,16 +202,57 @@ impl LabState {
 
     /// Appends namespace names to the journal and syncs it, before they are created.
     pub fn journal_namespaces(&self, names: &[String]) -> Result<(), StateError> {
-        if names.is_empty() {
+        let text: String = names.iter().map(|n| format!("netns {n}\n")).collect();
+        self.journal(&text)
+    }
+
+    /// Appends interfaces about to be created — `(namespace, name)` — to
+    /// the journal and syncs it: if the run is killed, the next `up`
+    /// removes those that are not part of the applied lab from namespaces
+    /// that survive (links in the lab's new namespaces go with them).
+    pub fn journal_links(&self, ends: &[(String, String)]) -> Result<(), StateError> {
+        let text: String = ends
+            .iter()
+            .map(|(ns, iface)| format!("link {ns} {iface}\n"))
+            .collect();
+        self.journal(&text)
+    }
+
+    /// Every interface journaled since the journal was last compacted
+    /// (deduplicated, in order).
+    pub fn journaled_links(&self) -> Result<Vec<(String, String)>, StateError> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for line in self.journal_text()?.lines() {
+            if let Some((ns, iface)) = line.strip_prefix("link ").and_then(|r| r.split_once(' ')) {
+                let e = (ns.to_string(), iface.to_string());
+                if !ns.is_empty() && !iface.is_empty() && !out.contains(&e) {
+                    out.push(e);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn journal_text(&self) -> Result<String, StateError> {
+        let path = self.dir.join("journal");
+        match fs::read_to_string(&path) {
+            Ok(t) => Ok(t),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(String::new()),
+            Err(source) => Err(StateError::Io {
+                lab: self.lab.clone(),
+                op: "read",
+                path,
+                source,
+            }),
+        }
+    }
+
+    /// Appends `text` (whole lines) to the journal and syncs it.
+    fn journal(&self, text: &str) -> Result<(), StateError> {
+        if text.is_empty() {
             return Ok(());
         }
         let path = self.dir.join("journal");
-        let mut text = String::new();
-        for n in names {
-            text.push_str("netns ");
-            text.push_str(n);
-            text.push('\n');
-        }
         let write = || -> io::Result<()> {
             let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
             f.write_all(text.as_bytes())?;
@@ -221,19 +268,7 @@ impl LabState {
 
     /// Every namespace ever journaled for this lab (deduplicated, in order).
     pub fn journaled_namespaces(&self) -> Result<Vec<String>, StateError> {
-        let path = self.dir.join("journal");
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(vec![]),
-            Err(source) => {
-                return Err(StateError::Io {
-                    lab: self.lab.clone(),
-                    op: "read",
-                    path,
-                    source,
-                })
-            }
-        };
+        let text = self.journal_text()?;
         let mut out: Vec<String> = Vec::new();
         for line in text.lines() {
             if let Some(ns) = line.strip_prefix("netns ") {

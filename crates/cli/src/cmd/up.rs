@@ -56,7 +56,13 @@ fn name_location(text: &str) -> (usize, usize) {
 /// Deletes namespaces journaled by an earlier `up` that was killed before it
 /// finished (they are not part of the lab as last applied), so this run
 /// starts from the lab's real state.
-fn remove_leftovers(state: &LabState, lab: &str, old_ns: &[String]) -> Result<()> {
+fn remove_leftovers(
+    state: &LabState,
+    lab: &str,
+    old: Option<&vnet_topo::lab::Lab>,
+    old_ns: &[String],
+) -> Result<()> {
+    remove_leftover_links(state, lab, old)?;
     let leftovers: Vec<String> = state
         .journaled_namespaces()?
         .into_iter()
@@ -79,6 +85,54 @@ fn remove_leftovers(state: &LabState, lab: &str, old_ns: &[String]) -> Result<()
         );
     }
     state.compact_journal(old_ns)?;
+    Ok(())
+}
+
+/// Deletes interfaces journaled by an earlier `up` that was killed before
+/// it finished, in namespaces of the applied lab, that the applied lab does
+/// not have (a half-made link in a surviving namespace would otherwise
+/// make this run fail with "File exists").
+fn remove_leftover_links(
+    state: &LabState,
+    lab: &str,
+    old: Option<&vnet_topo::lab::Lab>,
+) -> Result<()> {
+    let Some(old) = old else { return Ok(()) };
+    let owned = |ns: &str, iface: &str| {
+        old.nodes
+            .iter()
+            .any(|n| n.netns.as_deref() == Some(ns) && n.interfaces.iter().any(|i| i.name == iface))
+    };
+    let mut removed = Vec::new();
+    for (ns, iface) in state.journaled_links()? {
+        let in_lab = old
+            .nodes
+            .iter()
+            .any(|n| n.netns.as_deref() == Some(ns.as_str()));
+        if !in_lab || owned(&ns, &iface) {
+            continue;
+        }
+        let Ok(handle) = Netns::open(&ns) else {
+            continue;
+        };
+        let mut nl = handle
+            .netlink()
+            .map_err(|e| anyhow::anyhow!("lab {lab}: netns {ns}: {e}"))?;
+        if let Ok(index) = nl.index_of(&iface) {
+            nl.delete_index(index).map_err(|e| {
+                anyhow::anyhow!(
+                    "lab {lab}: removing {ns}:{iface} left by an unfinished `vnet up`: {e}"
+                )
+            })?;
+            removed.push(format!("{ns}:{iface}"));
+        }
+    }
+    if !removed.is_empty() {
+        eprintln!(
+            "vnet: lab {lab}: removed interface(s) left by an unfinished `vnet up`: {}",
+            removed.join(", ")
+        );
+    }
     Ok(())
 }
 
@@ -141,7 +195,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .iter()
         .flat_map(|o| o.lab.nodes.iter().filter_map(|n| n.netns.clone()))
         .collect();
-    remove_leftovers(&state, &lab.name, &old_ns)?;
+    remove_leftovers(&state, &lab.name, old.as_ref().map(|a| &a.lab), &old_ns)?;
     // Plan against what still exists: objects deleted behind vnet's back
     // are recreated rather than assumed present.
     let observed = old.as_ref().map(|a| vnet_topo::observe::observe(&a.lab));
