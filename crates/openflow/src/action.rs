@@ -2,10 +2,12 @@
 //! every action of the spec, its wire codec, and the translation to and
 //! from the switch's [`vnet_switch::flow::Action`].
 //!
-//! The switch model has no MPLS, PBB or TTL-copy actions: those decode
-//! here (so the bytes round-trip) and [`Action::to_switch`] refuses them
-//! with OFPBAC_BAD_TYPE. Experimenter actions are refused at decode with
-//! OFPBAC_BAD_EXPERIMENTER (no experimenter is known).
+//! Every action of the spec has its switch-model counterpart, one to one
+//! ([`Action::to_switch`], [`Action::from_switch`]); what the switch then
+//! refuses (a set-field it cannot set, a queue it does not have, an action
+//! the match makes impossible) gets the spec's error there. Experimenter
+//! actions are refused at decode with OFPBAC_BAD_EXPERIMENTER (no
+//! experimenter is known).
 //!
 //! What it must never do: drop or reorder an action, or panic on input.
 
@@ -32,6 +34,27 @@ pub const OFPAT_SET_FIELD: u16 = 25;
 pub const OFPAT_PUSH_PBB: u16 = 26;
 pub const OFPAT_POP_PBB: u16 = 27;
 pub const OFPAT_EXPERIMENTER: u16 = 0xffff;
+
+/// Every action type this switch runs (what table and group features
+/// advertise). SET_QUEUE is not among them: no port has queues, so every
+/// set_queue is refused with OFPBAC_BAD_QUEUE.
+pub const SUPPORTED_ACTIONS: [u16; 15] = [
+    OFPAT_OUTPUT,
+    OFPAT_COPY_TTL_OUT,
+    OFPAT_COPY_TTL_IN,
+    OFPAT_SET_MPLS_TTL,
+    OFPAT_DEC_MPLS_TTL,
+    OFPAT_PUSH_VLAN,
+    OFPAT_POP_VLAN,
+    OFPAT_PUSH_MPLS,
+    OFPAT_POP_MPLS,
+    OFPAT_GROUP,
+    OFPAT_SET_NW_TTL,
+    OFPAT_DEC_NW_TTL,
+    OFPAT_SET_FIELD,
+    OFPAT_PUSH_PBB,
+    OFPAT_POP_PBB,
+];
 
 /// `max_len` asking for the whole packet, unbuffered (`OFPCML_NO_BUFFER`).
 pub const OFPCML_NO_BUFFER: u16 = 0xffff;
@@ -236,8 +259,8 @@ impl Action {
         Ok(a)
     }
 
-    /// The switch's action. OFPBAC_BAD_TYPE for actions the switch model
-    /// lacks (MPLS, PBB, TTL copies).
+    /// The switch's action (a set-field the switch cannot set is
+    /// OFPBAC_BAD_SET_TYPE).
     pub fn to_switch(&self) -> Result<flow::Action, DecodeError> {
         Ok(match self {
             Action::Output { port, max_len } => {
@@ -254,12 +277,14 @@ impl Action {
             Action::SetNwTtl(t) => flow::Action::SetNwTtl(*t),
             Action::DecNwTtl => flow::Action::DecTtl,
             Action::SetField(tlv) => flow::Action::SetField(tlv.to_field()?),
-            a => {
-                return Err(DecodeError::new(
-                    OFPBAC_BAD_TYPE,
-                    format!("action {} is not supported by this switch", a.name()),
-                ))
-            }
+            Action::CopyTtlOut => flow::Action::CopyTtlOut,
+            Action::CopyTtlIn => flow::Action::CopyTtlIn,
+            Action::SetMplsTtl(t) => flow::Action::SetMplsTtl(*t),
+            Action::DecMplsTtl => flow::Action::DecMplsTtl,
+            Action::PushMpls(t) => flow::Action::PushMpls(*t),
+            Action::PopMpls(t) => flow::Action::PopMpls(*t),
+            Action::PushPbb(t) => flow::Action::PushPbb(*t),
+            Action::PopPbb => flow::Action::PopPbb,
         })
     }
 
@@ -282,6 +307,14 @@ impl Action {
             flow::Action::SetNwTtl(t) => Action::SetNwTtl(t),
             flow::Action::Group(g) => Action::Group(g),
             flow::Action::SetQueue(q) => Action::SetQueue(q),
+            flow::Action::CopyTtlOut => Action::CopyTtlOut,
+            flow::Action::CopyTtlIn => Action::CopyTtlIn,
+            flow::Action::SetMplsTtl(t) => Action::SetMplsTtl(t),
+            flow::Action::DecMplsTtl => Action::DecMplsTtl,
+            flow::Action::PushMpls(t) => Action::PushMpls(t),
+            flow::Action::PopMpls(t) => Action::PopMpls(t),
+            flow::Action::PushPbb(t) => Action::PushPbb(t),
+            flow::Action::PopPbb => Action::PopPbb,
         }
     }
 }

@@ -10,8 +10,25 @@
 //! and the basic class cannot say: `NXM_NX_IP_FRAG`, `NXM_NX_IP_TTL`,
 //! `NXM_NX_MPLS_TTL` (class 0x0001) and `ONFOXM_ET_TCP_FLAGS` (experimenter
 //! class, ONF id 0x4f4e4600; `NXM_NX_TCP_FLAGS` is accepted too).
-//! Masks are allowed where the spec allows them, and on the TCP/UDP/SCTP
-//! ports as Open vSwitch allows.
+//! Masks are allowed exactly where the spec's table of OXM fields allows
+//! them (OpenFlow 1.3.5, table 12): METADATA, ETH_DST/SRC, VLAN_VID,
+//! IPV4_SRC/DST, ARP_SPA/TPA/SHA/THA, IPV6_SRC/DST, IPV6_FLABEL, PBB_ISID,
+//! TUNNEL_ID, IPV6_EXTHDR (plus the extensions `NXM_NX_IP_FRAG` and the TCP
+//! flags, maskable in Open vSwitch). A masked TLV of any other field —
+//! the TCP/UDP/SCTP ports included, which Open vSwitch masks as an
+//! extension — is OFPBMC_BAD_MASK. (The switch model itself can hold a
+//! masked port, from its own `vnet switch add-flow`; such a flow is
+//! reported with a masked port TLV, the only way to say it, as Open vSwitch
+//! does.)
+//!
+//! Checks, in the order a TLV meets them: length (OFPBMC_BAD_LEN), known
+//! class and field (OFPBMC_BAD_FIELD), a mask only where allowed
+//! (OFPBMC_BAD_MASK), value bits outside the field's width
+//! (OFPBMC_BAD_VALUE), value bits outside the mask (OFPBMC_BAD_WILDCARDS),
+//! the same field twice (OFPBMC_DUP_FIELD); then for the whole match the
+//! prerequisites (OFPBMC_BAD_PREREQ, in any order of the TLVs — the spec's
+//! ordering rule is not enforced) and VLAN_VID values that can never match
+//! (a VID without OFPVID_PRESENT: OFPBMC_BAD_VALUE).
 //!
 //! What it must never do: accept a TLV it cannot represent exactly, or
 //! panic on any input.
@@ -82,7 +99,9 @@ macro_rules! oxm_fields {
             pub fn code(self) -> u8 { match self { $(OxmField::$var => $code),* } }
             /// The value's size in bytes.
             pub fn width(self) -> usize { match self { $(OxmField::$var => $width),* } }
-            /// Whether a mask may be given.
+            /// Whether the field can be carried with a mask (what this
+            /// codec writes for a masked switch-model field); see
+            /// [`OxmField::mask_allowed`] for what it accepts.
             pub fn maskable(self) -> bool { match self { $(OxmField::$var => $maskable),* } }
             /// Significant bits of the value; higher bits must be zero.
             pub fn bits(self) -> u32 { match self { $(OxmField::$var => $bits),* } }
@@ -167,6 +186,24 @@ impl OxmField {
             .iter()
             .copied()
             .find(|f| f.class() == class && f.code() == code)
+    }
+
+    /// Whether a received TLV of this field may have a mask: the spec's
+    /// table of OXM fields. The TCP/UDP/SCTP ports are maskable only in
+    /// Open vSwitch: this codec writes them masked when the switch model
+    /// holds a masked port (there is no other way to say it) but refuses
+    /// a masked port from a peer with OFPBMC_BAD_MASK, as the spec says.
+    pub fn mask_allowed(self) -> bool {
+        self.maskable()
+            && !matches!(
+                self,
+                OxmField::TcpSrc
+                    | OxmField::TcpDst
+                    | OxmField::UdpSrc
+                    | OxmField::UdpDst
+                    | OxmField::SctpSrc
+                    | OxmField::SctpDst
+            )
     }
 
     /// The experimenter id that follows the header, for experimenter fields.
@@ -323,7 +360,7 @@ impl OxmTlv {
                 ),
             ));
         }
-        if has_mask && !field.maskable() {
+        if has_mask && !field.mask_allowed() {
             return Err((
                 TlvProblem::Mask,
                 format!("OXM {} cannot be masked", field.name()),

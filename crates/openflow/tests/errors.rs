@@ -156,12 +156,19 @@ fn instruction_and_action_errors() {
         &apply(&[0xff, 0xff, 0, 8, 0, 0, 0x23, 0x20]),
     ));
     assert_eq!(e.kind, OFPBAC_BAD_EXPERIMENTER);
-    // PUSH_PBB decodes but the switch has no PBB
-    let e = flow_mod_error(&flow_mod(&[], &apply(&[0, 26, 0, 8, 0x88, 0xe7, 0, 0])));
-    assert_eq!(e.kind, OFPBAC_BAD_TYPE);
-    // SET_FIELD of MPLS_LABEL: decodes, the switch cannot set it
+    // PUSH_PBB with an ethertype other than 0x88e7
+    let e = flow_mod_error(&flow_mod(&[], &apply(&[0, 26, 0, 8, 0x81, 0x00, 0, 0])));
+    assert_eq!(e.kind, OFPBAC_BAD_ARGUMENT);
+    // POP_PBB on a match that is not PBB
+    let e = flow_mod_error(&flow_mod(&[], &apply(&[0, 27, 0, 8, 0, 0, 0, 0])));
+    assert_eq!(e.kind, OFPBAC_MATCH_INCONSISTENT);
+    // SET_FIELD of MPLS_LABEL on a match that is not MPLS
     let set_mpls = [0, 25, 0, 16, 0x80, 0x00, 0x44, 0x04, 0, 0, 0, 5, 0, 0, 0, 0];
     let e = flow_mod_error(&flow_mod(&[], &apply(&set_mpls)));
+    assert_eq!(e.kind, OFPBAC_MATCH_INCONSISTENT);
+    // SET_FIELD of IP_PROTO: decodes, the switch does not set it
+    let set_proto = [0, 25, 0, 16, 0x80, 0x00, 0x14, 0x01, 6, 0, 0, 0, 0, 0, 0, 0];
+    let e = flow_mod_error(&flow_mod(ETH_IP, &apply(&set_proto)));
     assert_eq!(e.kind, OFPBAC_BAD_SET_TYPE);
     // SET_FIELD with a mask
     let set_masked = [

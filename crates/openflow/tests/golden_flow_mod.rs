@@ -66,7 +66,7 @@ const FM_MANY: &[u8] = &[
     0x00, 0x00, // flags: none
     0x00, 0x00, // pad
     0x00, 0x01, // match type: OXM
-    0x00, 0x68, // match length: 104
+    0x00, 0x66, // match length: 102
     0x80, 0x00, 0x00, 0x04, // OXM IN_PORT header
     0x00, 0x00, 0x00, 0x03, //   value
     0x80, 0x00, 0x08, 0x06, // OXM ETH_SRC header
@@ -93,9 +93,9 @@ const FM_MANY: &[u8] = &[
     0x06, //   value
     0x80, 0x00, 0x1a, 0x02, // OXM TCP_SRC header
     0x00, 0x50, //   value
-    0x80, 0x00, 0x1d, 0x04, // OXM TCP_DST/mask header
+    0x80, 0x00, 0x1c, 0x02, // OXM TCP_DST header
     0x10, 0x00, //   value
-    0xf0, 0x00, //   mask
+    0x00, 0x00, // match padding
     0x00, 0x04, // instruction type: APPLY_ACTIONS
     0x00, 0x40, // instruction length: 64
     0x00, 0x00, 0x00, 0x00, // pad
@@ -412,7 +412,7 @@ fn many_fields_and_all_instruction_kinds() {
     // in_port=3,dl_src=00:11:22:33:44:55,
     // dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,dl_vlan=10,dl_vlan_pcp=3,
     // tcp,nw_src=192.168.1.0/24,nw_dst=10.1.2.3,nw_tos=32,nw_ecn=1,
-    // tp_src=80,tp_dst=0x1000/0xf000,
+    // tp_src=80,tp_dst=0x1000 (exact: OpenFlow 1.3 ports cannot be masked),
     // actions=pop_vlan,set_field:00:00:00:00:00:01->eth_dst,mod_nw_ttl:9,
     // dec_ttl,output:4,write_actions(set_queue:3,group:7),
     // write_metadata:0x5/0xff,goto_table:5
@@ -441,7 +441,7 @@ fn many_fields_and_all_instruction_kinds() {
         nw_tos: 0xff,
         nw_proto: 0xff,
         tp_src: 0xffff,
-        tp_dst: 0xf000,
+        tp_dst: 0xffff,
         ..FlowKey::default()
     };
     let f = Flow {

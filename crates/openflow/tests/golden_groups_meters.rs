@@ -111,11 +111,13 @@ const MP_REP_GROUP_FEATURES: &[u8] = &[
     0x00, 0x01, 0x00, 0x00, // max_groups[SELECT]
     0x00, 0x01, 0x00, 0x00, // max_groups[INDIRECT]
     0x00, 0x01, 0x00, 0x00, // max_groups[FF]
-    // actions: OUTPUT|PUSH_VLAN|POP_VLAN|SET_QUEUE|GROUP|SET_NW_TTL|DEC_NW_TTL|SET_FIELD
-    0x03, 0xe6, 0x00, 0x01, //
-    0x03, 0xe6, 0x00, 0x01, //
-    0x03, 0xe6, 0x00, 0x01, //
-    0x03, 0xe6, 0x00, 0x01, //
+    // actions: every OFPAT_* but SET_QUEUE (no port has queues): OUTPUT,
+    // COPY_TTL_OUT/IN, SET/DEC_MPLS_TTL, PUSH/POP_VLAN, PUSH/POP_MPLS,
+    // GROUP, SET/DEC_NW_TTL, SET_FIELD, PUSH/POP_PBB
+    0x0f, 0xdf, 0x98, 0x01, //
+    0x0f, 0xdf, 0x98, 0x01, //
+    0x0f, 0xdf, 0x98, 0x01, //
+    0x0f, 0xdf, 0x98, 0x01, //
 ];
 
 const MP_REP_METER_CONFIG: &[u8] = &[
@@ -232,10 +234,13 @@ fn what_the_switch_lacks_is_refused_with_the_spec_error() {
             weight: 0,
             watch_port: 0xffff_ffff,
             watch_group: 0xffff_ffff,
-            actions: vec![vnet_openflow::action::Action::PushMpls(0x8847)],
+            // IP_PROTO is not settable here.
+            actions: vec![vnet_openflow::action::Action::SetField(
+                vnet_openflow::oxm::OxmTlv::exact(vnet_openflow::oxm::OxmField::IpProto, 6),
+            )],
         }],
     };
-    assert_eq!(gm.to_switch().unwrap_err().kind, OFPBAC_BAD_TYPE);
+    assert_eq!(gm.to_switch().unwrap_err().kind, OFPBAC_BAD_SET_TYPE);
     let mm = MeterMod {
         command: MeterModCommand::Add,
         flags: 1,

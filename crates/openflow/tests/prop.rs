@@ -73,14 +73,14 @@ fn build_match(kind: u8, include: u64, r: &[u64; 12]) -> Match {
         if on(14) {
             (k.nw_proto, m.nw_proto) = (proto, !0);
             let l4 = (r[9] >> 8) as u16;
-            let l4m = if on(15) { !0 } else { 0xff00 };
             match proto {
+                // Ports are exact: OpenFlow 1.3 does not let a peer mask them.
                 6 | 17 | 132 => {
                     if on(16) {
-                        (k.tp_src, m.tp_src) = (l4 & l4m, l4m);
+                        (k.tp_src, m.tp_src) = (l4, !0);
                     }
                     if on(17) {
-                        (k.tp_dst, m.tp_dst) = (l4 & 0xf0f0, 0xf0f0);
+                        (k.tp_dst, m.tp_dst) = (l4 ^ 0xf0f0, !0);
                     }
                     if proto == 6 && on(18) {
                         (k.tcp_flags, m.tcp_flags) = (l4 & 0x012, 0x012);

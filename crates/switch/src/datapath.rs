@@ -26,15 +26,16 @@
 //! SELECT group hashes the frame's headers, a FAST_FAILOVER group asks
 //! which ports are live.
 
+mod cache;
 mod groups;
 mod normal;
+mod ops;
 
 use std::collections::HashMap;
-
-/// Hash maps keyed by flow keys: a fast non-cryptographic hash (SipHash over
-/// the 144-byte key cost ~130 ns per exact-match-cache probe).
-type KeyMap<V> = HashMap<FlowKey, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
+
+use cache::{KeyMap, MegaflowCache};
+pub use ops::Continuation;
 
 use vnet_wire::FlowKey;
 
@@ -116,9 +117,14 @@ pub enum Op {
     /// `Decision::rewrites`), e.g. set_field on IP addresses or ports.
     Rewrite(usize),
     /// Decrement the IP TTL / hop limit; a packet whose TTL is already
-    /// ≤ 1 is dropped there, and offered to the controller (reason
-    /// INVALID_TTL, for connections that asked for it).
-    DecTtl,
+    /// ≤ 1 is dropped there, and offered to the controller as this
+    /// packet-in (reason INVALID_TTL, for connections that asked for it).
+    DecTtl(ToController),
+    /// Decrement the outermost MPLS TTL, like [`Op::DecTtl`].
+    DecMplsTtl(ToController),
+    /// Extract the frame's key again and run what the rules decide for
+    /// the rest of the pipeline walk (see [`Continuation`]).
+    Resume(Arc<Continuation>),
     /// Hand the frame to the controller as a packet-in (see
     /// [`Datapath::set_controller`]); counted as dropped without one.
     Controller(ToController),
@@ -128,8 +134,9 @@ pub enum Op {
     /// Run the frame through the meter with this number (see
     /// [`Rules::meter`]); a frame it drops goes no further.
     Meter(u32),
-    /// Nothing (an action this datapath accepts but does not act on:
-    /// `set_queue`).
+    /// Nothing (keeps actions and ops one to one: `set_queue`, which
+    /// flows and groups cannot hold — there are no queues — but a
+    /// PACKET_OUT's actions may).
     Nop,
 }
 
@@ -211,6 +218,10 @@ pub trait Rules: Send + Sync {
     fn meter(&self, _id: u32) -> Option<Arc<crate::meter::MeterEntry>> {
         None
     }
+    /// What follows `Op::Resume` for a frame whose key is now `key`.
+    fn resume(&self, _key: &FlowKey, _at: &crate::pipeline::Resume) -> Decision {
+        Decision::default()
+    }
 }
 
 /// Rules with no flows: every frame takes NORMAL.
@@ -270,48 +281,6 @@ pub struct DatapathStats {
     pub packet_ins: u64,
     /// Packet-ins lost: no controller sink, or its queue was full.
     pub packet_in_dropped: u64,
-}
-
-/// The wildcard cache: decisions keyed by masked flow keys, one hash table
-/// per distinct mask (tuple space), all of one rules version.
-#[derive(Default)]
-struct MegaflowCache {
-    version: u64,
-    tables: Vec<(FlowKey, KeyMap<Arc<Decision>>)>,
-    len: usize,
-}
-
-/// Bound on megaflow entries; the cache is cleared when full.
-const MEGAFLOW_CAPACITY: usize = 65536;
-
-impl MegaflowCache {
-    fn lookup(&self, version: u64, key: &FlowKey) -> Option<&Arc<Decision>> {
-        if self.version != version {
-            return None;
-        }
-        self.tables
-            .iter()
-            .find_map(|(mask, t)| t.get(&key.masked(mask)))
-    }
-
-    fn insert(&mut self, version: u64, key: &FlowKey, mask: FlowKey, d: Arc<Decision>) {
-        if self.version != version || self.len >= MEGAFLOW_CAPACITY {
-            self.tables.clear();
-            self.len = 0;
-            self.version = version;
-        }
-        let masked = key.masked(&mask);
-        let t = match self.tables.iter_mut().position(|(m, _)| *m == mask) {
-            Some(i) => &mut self.tables[i].1,
-            None => {
-                self.tables.push((mask, KeyMap::default()));
-                &mut self.tables.last_mut().expect("just pushed").1
-            }
-        };
-        if t.insert(masked, d).is_none() {
-            self.len += 1;
-        }
-    }
 }
 
 /// One switch: ports, MAC table, rules, caches.
@@ -598,54 +567,18 @@ impl Datapath {
                     }
                 }
                 Op::Nop => {}
-                Op::DecTtl => {
-                    self.materialize(refs, &rx[i]);
-                    let f = &mut rx[i];
-                    let mut key = FlowKey::default();
-                    let layout = vnet_wire::extract::extract(f.eth(), 0, &mut key);
-                    if let Ok(vnet_wire::rewrite::DecTtl::Expired) =
-                        vnet_wire::rewrite::dec_ttl(f.eth_mut(), &layout)
-                    {
-                        let to = ToController {
-                            max_len: 0xffff,
-                            reason: PacketInReason::InvalidTtl,
-                            table_id: 0,
-                            cookie: u64::MAX,
-                        };
-                        self.packet_in(in_ofport, &rx[i], &to);
+                Op::DecTtl(_) | Op::DecMplsTtl(_) => {
+                    if !self.dec_ttl(op, in_ofport, rx, i, refs) {
                         return sent;
                     }
+                }
+                Op::Resume(c) => {
+                    sent |= self.resume(pi, in_ofport, c, rx, i, refs, now_ms, depth);
                 }
                 modify => {
                     // Earlier outputs must keep the frame as it was.
                     self.materialize(refs, &rx[i]);
-                    let f = &mut rx[i];
-                    match modify {
-                        Op::PushVlan { tpid } => {
-                            let tci = f.vlan_tci().unwrap_or(0);
-                            f.push_vlan(*tpid, tci);
-                        }
-                        Op::PopVlan => {
-                            f.pop_vlan();
-                        }
-                        Op::SetVlanVid(v) => {
-                            f.set_vlan_vid(*v);
-                        }
-                        Op::SetVlanPcp(p) => {
-                            f.set_vlan_pcp(*p);
-                        }
-                        Op::Rewrite(r) => {
-                            if let Some(rw) = rewrites.get(*r) {
-                                rw(f)
-                            }
-                        }
-                        Op::Output(_)
-                        | Op::Controller(_)
-                        | Op::DecTtl
-                        | Op::Group(_)
-                        | Op::Meter(_)
-                        | Op::Nop => {}
-                    }
+                    ops::modify(modify, &mut rx[i], rewrites);
                 }
             }
         }
@@ -738,10 +671,16 @@ impl Datapath {
     ) {
         let want_vnet = self.ports[q].io.vnet_hdr();
         let f = &rx[i];
-        if variant.is_none() && f.vnet == want_vnet {
-            refs.push((q, self.tx[q].len()));
-            self.tx[q].push(TxItem::Rx(i));
-            return;
+        if variant.is_none() {
+            if let Some(pieces) = ops::soft_segments(f, want_vnet) {
+                self.tx[q].extend(pieces.into_iter().map(TxItem::Owned));
+                return;
+            }
+            if f.vnet == want_vnet {
+                refs.push((q, self.tx[q].len()));
+                self.tx[q].push(TxItem::Rx(i));
+                return;
+            }
         }
         let mut c = f.clone_compact();
         match variant {
@@ -755,6 +694,10 @@ impl Datapath {
                 c.set_vlan_vid(v);
             }
             None => {}
+        }
+        if let Some(pieces) = ops::soft_segments(&c, want_vnet) {
+            self.tx[q].extend(pieces.into_iter().map(TxItem::Owned));
+            return;
         }
         if c.vnet && !want_vnet {
             c.strip_vnet();

@@ -11,24 +11,27 @@
 //!   clear, write, write_metadata, goto_table); `goto_table` goes forward only;
 //! - every action is consistent with what the match (and the actions before
 //!   it) guarantee about the packet: `pop_vlan` needs a tag, `set_field:..->
-//!   tcp_src` needs tcp, output to ANY/TABLE is refused;
+//!   tcp_src` needs tcp, `pop_mpls` and the MPLS TTL actions need MPLS,
+//!   output to ANY/TABLE is refused; write-actions are checked in the order
+//!   the action set runs them ([`ActionSet`], [`check_write_actions`]);
 //! - output to the controller is always [`Action::Controller`], never
 //!   `Output(PortNo::CONTROLLER)`.
 //!
 //! Time is passed in as `now`: monotonic milliseconds from an epoch the
 //! caller picks (sans-I/O); nothing here reads a clock.
 
+mod action;
+mod action_set;
 mod matching;
 mod stats;
 
 use std::fmt;
 use std::sync::Arc;
 
+pub use action::{check_write_actions, Action, ActionError, Field};
+pub use action_set::ActionSet;
 pub use matching::{Match, MatchError, Prereq};
 pub use stats::{Counter, FlowStats};
-
-use vnet_wire::flow::{VLAN_CFI, VLAN_VID_MASK};
-use vnet_wire::FlowKey;
 
 /// `now` units (milliseconds) per second, for timeouts given in seconds.
 pub const MILLIS_PER_SEC: u64 = 1_000;
@@ -127,255 +130,6 @@ impl fmt::Display for PortNo {
             Some(n) => f.write_str(n),
             None => write!(f, "{}", self.0),
         }
-    }
-}
-
-/// A header field `set_field` can write, with its value (OpenFlow 1.3 OXM
-/// fields). `VlanVid` holds the 12-bit VID (the OXM present bit is implied).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Field {
-    EthDst([u8; 6]),
-    EthSrc([u8; 6]),
-    VlanVid(u16),
-    VlanPcp(u8),
-    IpDscp(u8),
-    IpEcn(u8),
-    Ipv4Src(u32),
-    Ipv4Dst(u32),
-    TcpSrc(u16),
-    TcpDst(u16),
-    UdpSrc(u16),
-    UdpDst(u16),
-    SctpSrc(u16),
-    SctpDst(u16),
-    Icmpv4Type(u8),
-    Icmpv4Code(u8),
-    ArpOp(u16),
-    ArpSpa(u32),
-    ArpTpa(u32),
-    ArpSha([u8; 6]),
-    ArpTha([u8; 6]),
-    Ipv6Src(u128),
-    Ipv6Dst(u128),
-    Ipv6Label(u32),
-    Icmpv6Type(u8),
-    Icmpv6Code(u8),
-    NdTarget(u128),
-    NdSll([u8; 6]),
-    NdTll([u8; 6]),
-    TunnelId(u64),
-}
-
-impl Field {
-    /// The name ovs-ofctl prints after `->`.
-    pub fn name(&self) -> &'static str {
-        use Field::*;
-        match self {
-            EthDst(_) => "eth_dst",
-            EthSrc(_) => "eth_src",
-            VlanVid(_) => "vlan_vid",
-            VlanPcp(_) => "vlan_pcp",
-            IpDscp(_) => "ip_dscp",
-            IpEcn(_) => "nw_ecn",
-            Ipv4Src(_) => "ip_src",
-            Ipv4Dst(_) => "ip_dst",
-            TcpSrc(_) => "tcp_src",
-            TcpDst(_) => "tcp_dst",
-            UdpSrc(_) => "udp_src",
-            UdpDst(_) => "udp_dst",
-            SctpSrc(_) => "sctp_src",
-            SctpDst(_) => "sctp_dst",
-            Icmpv4Type(_) => "icmp_type",
-            Icmpv4Code(_) => "icmp_code",
-            ArpOp(_) => "arp_op",
-            ArpSpa(_) => "arp_spa",
-            ArpTpa(_) => "arp_tpa",
-            ArpSha(_) => "arp_sha",
-            ArpTha(_) => "arp_tha",
-            Ipv6Src(_) => "ipv6_src",
-            Ipv6Dst(_) => "ipv6_dst",
-            Ipv6Label(_) => "ipv6_label",
-            Icmpv6Type(_) => "icmpv6_type",
-            Icmpv6Code(_) => "icmpv6_code",
-            NdTarget(_) => "nd_target",
-            NdSll(_) => "nd_sll",
-            NdTll(_) => "nd_tll",
-            TunnelId(_) => "tun_id",
-        }
-    }
-
-    /// What the packet must be for the field to exist.
-    pub fn prerequisite(&self) -> Option<Prereq> {
-        use Field::*;
-        Some(match self {
-            EthDst(_) | EthSrc(_) | TunnelId(_) => return None,
-            VlanVid(_) | VlanPcp(_) => Prereq::Vlan,
-            IpDscp(_) | IpEcn(_) => Prereq::Ip,
-            Ipv4Src(_) | Ipv4Dst(_) => Prereq::Ipv4,
-            TcpSrc(_) | TcpDst(_) => Prereq::Tcp,
-            UdpSrc(_) | UdpDst(_) => Prereq::Udp,
-            SctpSrc(_) | SctpDst(_) => Prereq::Sctp,
-            Icmpv4Type(_) | Icmpv4Code(_) => Prereq::Icmpv4,
-            ArpOp(_) | ArpSpa(_) | ArpTpa(_) | ArpSha(_) | ArpTha(_) => Prereq::Arp,
-            Ipv6Src(_) | Ipv6Dst(_) | Ipv6Label(_) => Prereq::Ipv6,
-            Icmpv6Type(_) | Icmpv6Code(_) => Prereq::Icmpv6,
-            NdTarget(_) => Prereq::Nd,
-            NdSll(_) => Prereq::NdSolicit,
-            NdTll(_) => Prereq::NdAdvert,
-        })
-    }
-
-    /// The value, if out of the field's range.
-    fn bad_value(&self) -> Option<u64> {
-        use Field::*;
-        let (v, max) = match *self {
-            VlanVid(v) => (u64::from(v), 0xfff),
-            VlanPcp(v) => (u64::from(v), 7),
-            IpDscp(v) => (u64::from(v), 63),
-            IpEcn(v) => (u64::from(v), 3),
-            ArpOp(v) => (u64::from(v), 0xff),
-            Ipv6Label(v) => (u64::from(v), 0xf_ffff),
-            _ => return None,
-        };
-        (v > max).then_some(v)
-    }
-
-    /// Writes the value into `key` as the packet rewrite would change it.
-    pub fn apply(&self, key: &mut FlowKey) {
-        let mut mask = FlowKey::default();
-        self.write(key, &mut mask);
-    }
-
-    /// Writes the value into `key` and sets the written bits in `mask`.
-    pub fn write(&self, key: &mut FlowKey, mask: &mut FlowKey) {
-        use Field::*;
-        match *self {
-            EthDst(v) => (key.dl_dst, mask.dl_dst) = (v, [0xff; 6]),
-            EthSrc(v) => (key.dl_src, mask.dl_src) = (v, [0xff; 6]),
-            VlanVid(v) => {
-                key.vlan_tci = (key.vlan_tci & !VLAN_VID_MASK) | VLAN_CFI | (v & VLAN_VID_MASK);
-                mask.vlan_tci |= VLAN_CFI | VLAN_VID_MASK;
-            }
-            VlanPcp(v) => {
-                key.vlan_tci =
-                    (key.vlan_tci & !VLAN_PCP_MASK) | VLAN_CFI | (u16::from(v & 7) << 13);
-                mask.vlan_tci |= VLAN_CFI | VLAN_PCP_MASK;
-            }
-            IpDscp(v) => {
-                key.nw_tos = (key.nw_tos & 0x03) | (v << 2);
-                mask.nw_tos |= 0xfc;
-            }
-            IpEcn(v) => {
-                key.nw_tos = (key.nw_tos & 0xfc) | (v & 3);
-                mask.nw_tos |= 0x03;
-            }
-            Ipv4Src(v) | ArpSpa(v) => (key.ipv4_src, mask.ipv4_src) = (v, !0),
-            Ipv4Dst(v) | ArpTpa(v) => (key.ipv4_dst, mask.ipv4_dst) = (v, !0),
-            TcpSrc(v) | UdpSrc(v) | SctpSrc(v) => (key.tp_src, mask.tp_src) = (v, !0),
-            TcpDst(v) | UdpDst(v) | SctpDst(v) => (key.tp_dst, mask.tp_dst) = (v, !0),
-            Icmpv4Type(v) | Icmpv6Type(v) => (key.tp_src, mask.tp_src) = (v.into(), !0),
-            Icmpv4Code(v) | Icmpv6Code(v) => (key.tp_dst, mask.tp_dst) = (v.into(), !0),
-            ArpOp(v) => (key.nw_proto, mask.nw_proto) = (v as u8, !0),
-            ArpSha(v) => (key.arp_sha, mask.arp_sha) = (v, [0xff; 6]),
-            ArpTha(v) => (key.arp_tha, mask.arp_tha) = (v, [0xff; 6]),
-            NdSll(v) => (key.nd_sll, mask.nd_sll) = (v, [0xff; 6]),
-            NdTll(v) => (key.nd_tll, mask.nd_tll) = (v, [0xff; 6]),
-            TunnelId(v) => (key.tunnel_id, mask.tunnel_id) = (v, !0),
-            Ipv6Src(v) => (key.ipv6_src, mask.ipv6_src) = (v, !0),
-            Ipv6Dst(v) => (key.ipv6_dst, mask.ipv6_dst) = (v, !0),
-            Ipv6Label(v) => (key.ipv6_label, mask.ipv6_label) = (v, 0xf_ffff),
-            NdTarget(v) => (key.nd_target, mask.nd_target) = (v, !0),
-        }
-    }
-}
-
-/// An OpenFlow 1.3 action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Action {
-    /// Output to a port, reserved ones included (but never CONTROLLER: see
-    /// [`Action::Controller`]; ANY and TABLE are refused in flows).
-    Output(PortNo),
-    /// Send to the controller as a packet-in (reason: action), at most
-    /// `max_len` bytes of it (`0xffff` = whole packet, no buffering).
-    Controller {
-        max_len: u16,
-    },
-    /// Push an outer tag with this TPID (0x8100 or 0x88a8), copying VID and
-    /// PCP from the current outer tag if any.
-    PushVlan(u16),
-    PopVlan,
-    SetField(Field),
-    /// Decrement the IP TTL / hop limit (`OFPAT_DEC_NW_TTL`).
-    DecTtl,
-    /// Set the IP TTL / hop limit (`OFPAT_SET_NW_TTL`).
-    SetNwTtl(u8),
-    Group(u32),
-    SetQueue(u32),
-}
-
-/// Why an action is refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ActionError {
-    #[error("output to port {0} is not allowed in a flow")]
-    BadOutPort(PortNo),
-    #[error("{0:#x} is not a valid VLAN ethertype")]
-    BadVlanTpid(u16),
-    #[error("{action} requires {}", needs.describe())]
-    Prerequisite { action: &'static str, needs: Prereq },
-    #[error("{value} is not a valid value for field {field}")]
-    BadValue { field: &'static str, value: u64 },
-}
-
-impl Action {
-    /// Checks the action against what `state` (the match, updated by the
-    /// actions before this one) guarantees, then updates `state` with the
-    /// action's effect.
-    pub fn check(&self, state: &mut Match) -> Result<(), ActionError> {
-        let need = |action, needs: Prereq, state: &Match| {
-            if needs.holds(state) {
-                Ok(())
-            } else {
-                Err(ActionError::Prerequisite { action, needs })
-            }
-        };
-        match *self {
-            Action::Output(p) => {
-                let named_or_plain = p < PortNo::MAX || p >= PortNo::IN_PORT;
-                if !named_or_plain || matches!(p, PortNo::ANY | PortNo::TABLE | PortNo::CONTROLLER)
-                {
-                    return Err(ActionError::BadOutPort(p));
-                }
-            }
-            Action::PushVlan(tpid) => {
-                if !matches!(tpid, ETH_TYPE_VLAN | ETH_TYPE_VLAN_8021AD) {
-                    return Err(ActionError::BadVlanTpid(tpid));
-                }
-                state.key.vlan_tci |= VLAN_CFI;
-                state.mask.vlan_tci |= VLAN_CFI;
-            }
-            Action::PopVlan => {
-                need("pop_vlan", Prereq::Vlan, state)?;
-                // The inner tag, if any, is unknown from here on.
-                state.key.vlan_tci = 0;
-                state.mask.vlan_tci = 0;
-            }
-            Action::SetField(f) => {
-                if let Some(value) = f.bad_value() {
-                    return Err(ActionError::BadValue {
-                        field: f.name(),
-                        value,
-                    });
-                }
-                if let Some(p) = f.prerequisite() {
-                    need(f.name(), p, state)?;
-                }
-                f.write(&mut state.key, &mut state.mask);
-            }
-            Action::DecTtl => need("dec_ttl", Prereq::Ip, state)?,
-            Action::SetNwTtl(_) => need("mod_nw_ttl", Prereq::Ip, state)?,
-            Action::Controller { .. } | Action::Group(_) | Action::SetQueue(_) => {}
-        }
-        Ok(())
     }
 }
 
@@ -523,12 +277,7 @@ impl FlowError {
                 (BAD_INSTRUCTION, 1) // UNSUP_INST
             }
             FlowError::GotoBackward { .. } => (BAD_INSTRUCTION, 2), // BAD_TABLE_ID
-            FlowError::Action { problem, .. } => match problem {
-                ActionError::BadOutPort(_) => (BAD_ACTION, 4),
-                ActionError::BadVlanTpid(_) => (BAD_ACTION, 5), // BAD_ARGUMENT
-                ActionError::Prerequisite { .. } => (BAD_ACTION, 10), // MATCH_INCONSISTENT
-                ActionError::BadValue { .. } => (BAD_ACTION, 15), // BAD_SET_ARGUMENT
-            },
+            FlowError::Action { problem, .. } => (BAD_ACTION, problem.ofpbac_code()),
         }
     }
 }
@@ -565,10 +314,13 @@ impl Flow {
             };
             match inst {
                 Instruction::ApplyActions(actions) => check_all(actions, &mut state)?,
-                Instruction::WriteActions(actions) => {
-                    let mut set_state = state;
-                    check_all(actions, &mut set_state)?
-                }
+                // Checked as the action set runs them, not as written.
+                Instruction::WriteActions(actions) => check_write_actions(actions, &state)
+                    .map_err(|(action, problem)| FlowError::Action {
+                        instruction: i,
+                        action,
+                        problem,
+                    })?,
                 Instruction::GotoTable(to) if *to <= self.table_id => {
                     return Err(FlowError::GotoBackward {
                         from: self.table_id,

@@ -204,6 +204,49 @@ impl Frame {
     }
 }
 
+/// MPLS and PBB pushes and pops grow or shrink the frame behind its
+/// first bytes: the bytes in front of the gap move (into the headroom when
+/// it is large enough), else those after it (when the buffer has room),
+/// else the frame moves to a larger buffer. Every such gap lies before the
+/// transport header, so the vnet header's offsets move with it.
+impl vnet_wire::rewrite::Resize for Frame {
+    fn bytes(&self) -> &[u8] {
+        self.eth()
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        self.eth_mut()
+    }
+
+    fn insert_gap(&mut self, at: usize, n: usize) {
+        let eth0 = self.start + self.hdr_len();
+        let end = self.start + self.len;
+        if self.start >= n {
+            self.buf.copy_within(self.start..eth0 + at, self.start - n);
+            self.start -= n;
+        } else if self.buf.len() - end >= n {
+            self.buf.copy_within(eth0 + at..end, eth0 + at + n);
+        } else {
+            let mut buf = vec![0; HEADROOM + self.len + n].into_boxed_slice();
+            let front = eth0 + at - self.start;
+            buf[HEADROOM..HEADROOM + front].copy_from_slice(&self.buf[self.start..eth0 + at]);
+            buf[HEADROOM + front + n..].copy_from_slice(&self.buf[eth0 + at..end]);
+            self.buf = buf;
+            self.start = HEADROOM;
+        }
+        self.len += n;
+        self.shift_offsets(n as i32);
+    }
+
+    fn remove_range(&mut self, at: usize, n: usize) {
+        let eth0 = self.start + self.hdr_len();
+        self.buf.copy_within(self.start..eth0 + at, self.start + n);
+        self.start += n;
+        self.len -= n;
+        self.shift_offsets(-(n as i32));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +298,42 @@ mod tests {
         assert_eq!(g.vnet_hdr().unwrap(), &[0; 10]);
         assert_eq!(g.eth(), &eth()[..]);
         assert!(g.push_vlan(0x8100, 5), "headroom kept for a tag");
+    }
+
+    #[test]
+    fn gaps_open_and_close_in_every_buffer_state() {
+        use vnet_wire::rewrite::Resize;
+        let want = |at: usize, n: usize| {
+            let mut v = eth();
+            v.splice(at..at, std::iter::repeat_n(0xee, n));
+            v
+        };
+        // Headroom (8) fits 4; 18 takes the tail room or a new buffer.
+        for (n, vnet, spare) in [(4, false, 0), (18, true, 64), (18, false, 0), (4, true, 0)] {
+            let mut f = Frame::from_eth(&eth(), vnet);
+            if spare > 0 {
+                let mut g = Frame::with_capacity(f.len + spare, vnet);
+                let s = g.start;
+                g.buf[s..s + f.len].copy_from_slice(f.wire());
+                g.len = f.len;
+                f = g;
+            }
+            if vnet {
+                let s = f.start;
+                f.buf[s] = 1; // NEEDS_CSUM, csum_start 34
+                f.buf[s + 6] = 34;
+            }
+            f.insert_gap(12, n);
+            f.bytes_mut()[12..12 + n].fill(0xee);
+            assert_eq!(f.eth(), &want(12, n)[..], "n {n} vnet {vnet} spare {spare}");
+            if vnet {
+                assert_eq!(f.vnet_hdr().unwrap()[6], 34 + n as u8);
+            }
+            f.remove_range(12, n);
+            assert_eq!(f.eth(), &eth()[..]);
+            if vnet {
+                assert_eq!(f.vnet_hdr().unwrap()[6], 34);
+            }
+        }
     }
 }

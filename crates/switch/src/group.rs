@@ -17,8 +17,9 @@
 //! Invariants checked here ([`Group::validate`]): a valid group number,
 //! exactly one bucket for INDIRECT, weights only in SELECT groups, a watch
 //! on every FAST_FAILOVER bucket and only on real ports, bucket actions
-//! that make a valid action set. What needs the other groups (references,
-//! loops, chain depth) is checked by the pipeline.
+//! that make a valid action set and name no queue (there are none:
+//! OFPBAC_BAD_QUEUE). What needs the other groups (references, loops,
+//! chain depth) is checked by the pipeline.
 
 use std::sync::Arc;
 
@@ -206,25 +207,22 @@ impl GroupError {
 
 /// The `OFPBAC_*` code of an action refused inside a bucket.
 fn action_error_code(e: &ActionError) -> u16 {
-    match e {
-        ActionError::BadOutPort(_) => 4,
-        ActionError::BadVlanTpid(_) => 5,
-        ActionError::Prerequisite { .. } => 10,
-        ActionError::BadValue { .. } => 15,
-    }
+    e.ofpbac_code()
 }
 
-/// The kind of an action in an action set (one of each per set).
-fn set_slot(a: &Action) -> (u8, Option<std::mem::Discriminant<crate::flow::Field>>) {
+type Slot = (
+    std::mem::Discriminant<Action>,
+    Option<std::mem::Discriminant<crate::flow::Field>>,
+);
+
+/// The kind of an action in an action set (one of each per set; output
+/// and controller are one kind).
+fn set_slot(a: &Action) -> Slot {
+    use std::mem::discriminant;
     match a {
-        Action::PopVlan => (0, None),
-        Action::PushVlan(_) => (1, None),
-        Action::DecTtl => (2, None),
-        Action::SetNwTtl(_) => (3, None),
-        Action::SetField(f) => (4, Some(std::mem::discriminant(f))),
-        Action::SetQueue(_) => (5, None),
-        Action::Group(_) => (6, None),
-        Action::Output(_) | Action::Controller { .. } => (7, None),
+        Action::Controller { .. } => (discriminant(&Action::Output(PortNo::ANY)), None),
+        Action::SetField(f) => (discriminant(a), Some(discriminant(f))),
+        _ => (discriminant(a), None),
     }
 }
 
@@ -315,6 +313,13 @@ fn check_bucket_actions(id: u32, bucket: usize, actions: &[Action]) -> Result<()
                 })
             }
         }
+        if let Action::SetQueue(q) = a {
+            return Err(GroupError::BadAction {
+                id,
+                bucket,
+                problem: ActionError::BadQueue(*q),
+            });
+        }
         if let Action::Group(to) = a {
             if *to > MAX_GROUP {
                 return Err(GroupError::UnknownOutGroup {
@@ -336,8 +341,8 @@ fn check_bucket_actions(id: u32, bucket: usize, actions: &[Action]) -> Result<()
         }
         seen.push(slot);
     }
-    let has = |k: u8| seen.iter().any(|(s, _)| *s == k);
-    if has(6) && has(7) {
+    let has = |a: Action| seen.contains(&set_slot(&a));
+    if has(Action::Group(0)) && has(Action::Output(PortNo::ANY)) {
         return Err(bad(
             "an output beside a group action would be ignored (action set)".into(),
         ));
@@ -439,10 +444,7 @@ impl GroupExec {
                 .iter()
                 .zip(buckets)
                 .map(|(b, c)| {
-                    let mut set = crate::pipeline::ActionSet::default();
-                    b.actions.iter().for_each(|a| set.write(*a));
-                    let mut ordered = Vec::new();
-                    set.append_to(&mut ordered);
+                    let ordered = crate::flow::ActionSet::of(&b.actions).ordered();
                     let (ops, rewrites) = crate::rules::compile(&ordered);
                     BucketExec {
                         weight: b.weight,

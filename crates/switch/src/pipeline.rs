@@ -15,12 +15,21 @@
 //! all versions of an entry.
 //!
 //! Execution follows OpenFlow 1.3: apply-actions run at once (they change the
-//! key later tables see: set_field, push/pop_vlan, dec_ttl; write_metadata
-//! changes `metadata`), write-actions accumulate in the action set, which is
-//! appended at the end in the spec's order (pop, push, dec_ttl, set_nw_ttl,
-//! set_field, set_queue, then group or else output). A table miss drops,
-//! sends to the controller, hands to NORMAL, or continues to the next table,
-//! as configured; a miss that ends processing discards the action set.
+//! key later tables see: set_field, push_vlan, dec_ttl, MPLS TTLs;
+//! write_metadata changes `metadata`), write-actions accumulate in the
+//! action set ([`ActionSet`]), which is appended at the end in the spec's
+//! order. A table miss drops, sends to the controller, hands to NORMAL, or
+//! continues to the next table, as configured; a miss that ends processing
+//! discards the action set.
+//!
+//! An apply-action whose effect on the key cannot be known from the key
+//! (VLAN pop — an inner tag is not in the key —, MPLS and PBB push and
+//! pop, copy_ttl_out) makes the key stale: if a goto_table follows, the
+//! walk stops there with a [`Resume`] (the target table, metadata, tunnel
+//! id and the action set so far), and the datapath, once the actions ran on
+//! the frame, extracts its key again and asks [`Pipeline::resume`] for the
+//! rest (Open vSwitch's recirculation). The first part's megaflow mask
+//! holds only what it consulted; the rest is decided per new key.
 //!
 //! The pipeline also holds the group and meter tables (`groups` module):
 //! a flow may only name groups and meters that exist, deleting a group or
@@ -39,9 +48,10 @@ use vnet_wire::flow::{VLAN_CFI, VLAN_VID_MASK};
 use vnet_wire::FlowKey;
 
 use crate::classifier::{from_words, to_words, FlowTable, TableError, KEY_WORDS};
+pub(crate) use crate::flow::ActionSet;
 use crate::flow::{
     Action, Field, FlowError, FlowFlags, FlowMod, FlowModCommand, FlowRef, Instruction, PortNo,
-    RemovedFlow, RemovedReason, ALL_TABLES, VLAN_PCP_MASK,
+    RemovedFlow, RemovedReason, ALL_TABLES, MPLS_TTL_MASK, VLAN_PCP_MASK,
 };
 use crate::group::GroupEntry;
 use crate::meter::MeterEntry;
@@ -83,6 +93,29 @@ pub struct Verdict {
     /// Meter instructions met, in order, each with the number of
     /// `actions` before it (it runs after those, before the rest).
     pub meters: Vec<(usize, u32)>,
+    /// The flow whose write-actions put the action set's output there (the
+    /// last to write one since a clear), for its packet-in.
+    pub set_writer: Option<FlowRef>,
+    /// Set when an apply-action restructured the packet (see
+    /// [`Action::restructures`]) and a goto_table followed: `actions` end
+    /// there, and the walk goes on from the packet's key as extracted
+    /// again ([`Pipeline::resume`]).
+    pub resume: Option<Resume>,
+}
+
+/// Where a walk through the tables goes on after an apply-action made the
+/// key unknowable (MPLS or PBB push/pop, VLAN pop, TTL copy outwards):
+/// everything of the walk that is not in the packet itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resume {
+    /// The goto_table target.
+    pub table: u8,
+    pub metadata: u64,
+    pub tunnel_id: u64,
+    /// The action set written so far.
+    pub set: ActionSet,
+    /// See [`Verdict::set_writer`].
+    pub set_writer: Option<FlowRef>,
 }
 
 /// Why the pipeline refused a change.
@@ -98,6 +131,11 @@ pub enum PipelineError {
     UnknownGroup(u32),
     #[error("meter {0} does not exist")]
     UnknownMeter(u32),
+    /// No port has queues (see [`ActionError::BadQueue`]).
+    ///
+    /// [`ActionError::BadQueue`]: crate::flow::ActionError::BadQueue
+    #[error("set_queue:{0}: this switch has no queues")]
+    UnknownQueue(u32),
 }
 
 impl PipelineError {
@@ -109,6 +147,7 @@ impl PipelineError {
             PipelineError::Table { source, .. } => source.ofp_error(),
             PipelineError::UnknownGroup(_) => (2, 9), // BAD_ACTION / BAD_OUT_GROUP
             PipelineError::UnknownMeter(_) => (12, 3), // METER_MOD_FAILED / UNKNOWN_METER
+            PipelineError::UnknownQueue(_) => (2, 8), // BAD_ACTION / BAD_QUEUE
         }
     }
 }
@@ -239,6 +278,7 @@ impl Pipeline {
         }
         if fm.command != FlowModCommand::Delete && fm.command != FlowModCommand::DeleteStrict {
             self.check_references(&fm.flow)?;
+            check_queues(fm.flow.actions())?;
         }
         let targets: Vec<usize> = if table == ALL_TABLES && fm.command != FlowModCommand::Add {
             (0..n_tables).collect()
@@ -329,6 +369,17 @@ impl Pipeline {
 
     /// Runs a packet with this key through the tables from table 0.
     pub fn execute(&self, key: &FlowKey) -> Verdict {
+        self.walk(key, None)
+    }
+
+    /// Goes on with a walk that stopped at `r` (see [`Verdict::resume`]);
+    /// `key` is the packet's key as extracted now (its `metadata` and
+    /// `tunnel_id` are taken from `r`).
+    pub fn resume(&self, key: &FlowKey, r: &Resume) -> Verdict {
+        self.walk(key, Some(r))
+    }
+
+    fn walk(&self, key: &FlowKey, from: Option<&Resume>) -> Verdict {
         let mut key = *key;
         let mut wc = [0u64; KEY_WORDS];
         let mut extra = FlowKey::default();
@@ -338,11 +389,23 @@ impl Pipeline {
             wildcards: FlowKey::default(),
             table_miss: None,
             meters: Vec::new(),
+            set_writer: None,
+            resume: None,
         };
         let mut set = ActionSet::default();
         let mut t = 0usize;
+        if let Some(r) = from {
+            (key.metadata, key.tunnel_id) = (r.metadata, r.tunnel_id);
+            (set, v.set_writer) = (r.set.clone(), r.set_writer.clone());
+            t = usize::from(r.table);
+        }
+        // Set once an apply-action made `key` stale.
+        let mut stale = false;
         let run_set = loop {
-            let (hit, mask) = self.tables[t].lookup_with_wildcards(&key);
+            let Some(table) = self.tables.get(t) else {
+                break false;
+            };
+            let (hit, mask) = table.lookup_with_wildcards(&key);
             for (w, m) in wc.iter_mut().zip(to_words(&mask)) {
                 *w |= m;
             }
@@ -368,13 +431,29 @@ impl Pipeline {
                     Instruction::Meter(m) => v.meters.push((v.actions.len(), *m)),
                     Instruction::ApplyActions(actions) => {
                         for a in actions {
-                            apply_to_key(a, &mut key, &mut extra);
+                            if a.restructures() {
+                                stale = true;
+                            } else if !stale {
+                                apply_to_key(a, &mut key, &mut extra);
+                            } else if let Action::SetField(Field::TunnelId(id)) = a {
+                                // Pipeline state, not in the packet.
+                                key.tunnel_id = *id;
+                            }
                             v.actions.push(*a);
                         }
                     }
-                    Instruction::ClearActions => set = ActionSet::default(),
+                    Instruction::ClearActions => {
+                        set = ActionSet::default();
+                        v.set_writer = None;
+                    }
                     Instruction::WriteActions(actions) => {
-                        actions.iter().for_each(|a| set.write(*a))
+                        actions.iter().for_each(|a| set.write(*a));
+                        if actions
+                            .iter()
+                            .any(|a| matches!(a, Action::Controller { .. } | Action::Output(_)))
+                        {
+                            v.set_writer = Some(Arc::clone(entry));
+                        }
                     }
                     Instruction::WriteMetadata { value, mask } => {
                         key.metadata = (key.metadata & !mask) | (value & mask);
@@ -383,6 +462,16 @@ impl Pipeline {
                 }
             }
             match next {
+                Some(n) if n > t && n < self.tables.len() && stale => {
+                    v.resume = Some(Resume {
+                        table: n as u8,
+                        metadata: key.metadata,
+                        tunnel_id: key.tunnel_id,
+                        set: std::mem::take(&mut set),
+                        set_writer: v.set_writer.take(),
+                    });
+                    break false;
+                }
                 Some(n) if n > t && n < self.tables.len() => t = n,
                 _ => break true,
             }
@@ -399,9 +488,25 @@ impl Pipeline {
     }
 }
 
+/// Refuses `set_queue`: no port of this switch has queues (see
+/// [`ActionError::BadQueue`](crate::flow::ActionError::BadQueue)).
+pub fn check_queues<'a>(
+    actions: impl IntoIterator<Item = &'a Action>,
+) -> Result<(), PipelineError> {
+    match actions.into_iter().find_map(|a| match a {
+        Action::SetQueue(q) => Some(*q),
+        _ => None,
+    }) {
+        Some(q) => Err(PipelineError::UnknownQueue(q)),
+        None => Ok(()),
+    }
+}
+
 /// Changes `key` as an apply-action changes the packet, so later tables
 /// match the packet as it then is; marks in `wc` the original bits the
-/// change depends on.
+/// change depends on. Not for actions that [restructure] the packet.
+///
+/// [restructure]: Action::restructures
 fn apply_to_key(a: &Action, key: &mut FlowKey, wc: &mut FlowKey) {
     match *a {
         Action::SetField(f) => f.apply(key),
@@ -414,15 +519,26 @@ fn apply_to_key(a: &Action, key: &mut FlowKey, wc: &mut FlowKey) {
             };
             key.vlan_tci = VLAN_CFI | inherited;
         }
-        Action::PopVlan => {
-            wc.vlan_tci = !0;
-            key.vlan_tci = 0;
-        }
         Action::DecTtl => {
             (wc.nw_ttl, wc.dl_type) = (!0, !0);
             key.nw_ttl = key.nw_ttl.saturating_sub(1);
         }
         Action::SetNwTtl(ttl) => key.nw_ttl = ttl,
+        Action::DecMplsTtl => {
+            wc.mpls_lse |= MPLS_TTL_MASK;
+            wc.dl_type = !0;
+            let ttl = (key.mpls_lse & MPLS_TTL_MASK).saturating_sub(1);
+            key.mpls_lse = key.mpls_lse & !MPLS_TTL_MASK | ttl;
+        }
+        Action::SetMplsTtl(ttl) => Field::MplsTtl(ttl).apply(key),
+        // The outer header keeps its TTL; the inner one is not in the key.
+        Action::CopyTtlIn => {}
+        Action::PopVlan
+        | Action::PushMpls(_)
+        | Action::PopMpls(_)
+        | Action::PushPbb(_)
+        | Action::PopPbb
+        | Action::CopyTtlOut => {}
         Action::Output(_) | Action::Controller { .. } | Action::Group(_) | Action::SetQueue(_) => {}
     }
 }
@@ -444,62 +560,6 @@ fn output_dependencies(actions: &[Action], wc: &mut FlowKey) {
             // nothing more than an output does.
             Action::Group(_) => wc.in_port = !0,
             _ => {}
-        }
-    }
-}
-
-/// OpenFlow's action set: at most one action of each kind (one set_field
-/// per field), run in a fixed order.
-#[derive(Default)]
-pub(crate) struct ActionSet {
-    pop_vlan: bool,
-    push_vlan: Option<u16>,
-    dec_ttl: bool,
-    set_nw_ttl: Option<u8>,
-    set_fields: Vec<Field>,
-    queue: Option<u32>,
-    group: Option<u32>,
-    output: Option<Action>,
-}
-
-impl ActionSet {
-    pub(crate) fn write(&mut self, a: Action) {
-        match a {
-            Action::PopVlan => self.pop_vlan = true,
-            Action::PushVlan(tpid) => self.push_vlan = Some(tpid),
-            Action::DecTtl => self.dec_ttl = true,
-            Action::SetNwTtl(ttl) => self.set_nw_ttl = Some(ttl),
-            Action::SetField(f) => {
-                let same = std::mem::discriminant(&f);
-                match self
-                    .set_fields
-                    .iter_mut()
-                    .find(|g| std::mem::discriminant(*g) == same)
-                {
-                    Some(g) => *g = f,
-                    None => self.set_fields.push(f),
-                }
-            }
-            Action::SetQueue(q) => self.queue = Some(q),
-            Action::Group(g) => self.group = Some(g),
-            Action::Output(_) | Action::Controller { .. } => self.output = Some(a),
-        }
-    }
-
-    pub(crate) fn append_to(self, out: &mut Vec<Action>) {
-        if self.pop_vlan {
-            out.push(Action::PopVlan);
-        }
-        out.extend(self.push_vlan.map(Action::PushVlan));
-        if self.dec_ttl {
-            out.push(Action::DecTtl);
-        }
-        out.extend(self.set_nw_ttl.map(Action::SetNwTtl));
-        out.extend(self.set_fields.into_iter().map(Action::SetField));
-        out.extend(self.queue.map(Action::SetQueue));
-        match self.group {
-            Some(g) => out.push(Action::Group(g)),
-            None => out.extend(self.output),
         }
     }
 }

@@ -19,12 +19,12 @@ use std::time::Instant;
 use vnet_wire::rewrite as rw;
 use vnet_wire::{extract, FlowKey, Layout};
 
-use crate::datapath::{Decision, Op, PacketInReason, RewriteFn, Rules, ToController};
+use crate::datapath::{Continuation, Decision, Op, PacketInReason, RewriteFn, Rules, ToController};
 use crate::flow::{Action, Field, FlowRef, Instruction, Match};
 use crate::frame::Frame;
 use crate::group::GroupExec;
 use crate::meter::MeterEntry;
-use crate::pipeline::{Pipeline, TableMiss, Verdict};
+use crate::pipeline::{Pipeline, Resume, TableMiss, Verdict};
 
 /// An immutable pipeline snapshot, as the datapath consults it.
 #[derive(Debug)]
@@ -82,17 +82,57 @@ fn rewrite(field: Field) -> RewriteFn {
             Field::NdTarget(t) => rw::set_nd_target(e, &layout, Ipv6Addr::from(t), partial),
             Field::NdSll(m) => rw::set_nd_sll(e, &layout, m, partial),
             Field::NdTll(m) => rw::set_nd_tll(e, &layout, m, partial),
-            // VLAN fields are datapath ops; tunnel ids need a tunnel port.
+            Field::MplsLabel(l) => rw::set_mpls_label(e, &layout, l),
+            Field::MplsTc(t) => rw::set_mpls_tc(e, &layout, t),
+            Field::MplsBos(b) => rw::set_mpls_bos(e, &layout, b),
+            Field::MplsTtl(t) => rw::set_mpls_ttl(e, &layout, t),
+            Field::NwTtl(t) => rw::set_ip_ttl(e, &layout, t),
+            Field::PbbIsid(i) => rw::set_pbb_isid(e, &layout, i),
+            // VLAN fields are datapath ops; the tunnel id is pipeline
+            // metadata (later tables match it), not a header.
             Field::VlanVid(_) | Field::VlanPcp(_) | Field::TunnelId(_) => Ok(()),
         };
     })
 }
 
-fn set_ttl_rewrite(ttl: u8) -> RewriteFn {
-    Arc::new(move |frame: &mut Frame| {
-        let mut key = FlowKey::default();
-        let layout = extract(frame.eth(), 0, &mut key);
-        let _ = rw::set_ip_ttl(frame.eth_mut(), &layout, ttl);
+/// A rewrite of the frame by an action other than set_field (`None` for
+/// actions that are datapath ops of their own). Each works on the frame's
+/// layout as extracted at that point, so it sees what earlier actions
+/// made of it.
+fn action_rewrite(a: Action) -> Option<RewriteFn> {
+    fn with_layout(f: impl Fn(&mut Frame, &mut Layout) + Send + Sync + 'static) -> RewriteFn {
+        Arc::new(move |frame: &mut Frame| {
+            let mut key = FlowKey::default();
+            let mut layout = extract(frame.eth(), 0, &mut key);
+            f(frame, &mut layout)
+        })
+    }
+    Some(match a {
+        Action::SetNwTtl(t) => with_layout(move |f, l| {
+            let _ = rw::set_ip_ttl(f.eth_mut(), l, t);
+        }),
+        Action::SetMplsTtl(t) => with_layout(move |f, l| {
+            let _ = rw::set_mpls_ttl(f.eth_mut(), l, t);
+        }),
+        Action::CopyTtlOut => with_layout(|f, l| {
+            let _ = rw::copy_ttl_out(f.eth_mut(), l);
+        }),
+        Action::CopyTtlIn => with_layout(|f, l| {
+            let _ = rw::copy_ttl_in(f.eth_mut(), l);
+        }),
+        Action::PushMpls(t) => with_layout(move |f, l| {
+            let _ = rw::push_mpls(f, l, t);
+        }),
+        Action::PopMpls(t) => with_layout(move |f, l| {
+            let _ = rw::pop_mpls(f, l, t);
+        }),
+        Action::PushPbb(t) => with_layout(move |f, l| {
+            let _ = rw::push_pbb(f, l, t);
+        }),
+        Action::PopPbb => with_layout(|f, l| {
+            let _ = rw::pop_pbb(f, l);
+        }),
+        _ => return None,
     })
 }
 
@@ -100,12 +140,31 @@ fn set_ttl_rewrite(ttl: u8) -> RewriteFn {
 /// controller becomes a packet-in of reason ACTION from table `0xff`
 /// (what a PACKET_OUT's actions are).
 pub fn compile(actions: &[Action]) -> (Vec<Op>, Vec<RewriteFn>) {
-    compile_with(actions, |_, max_len| ToController {
-        max_len,
-        reason: PacketInReason::Action,
+    let pin = |reason| ToController {
+        max_len: 0xffff,
+        reason,
         table_id: 0xff,
         cookie: u64::MAX,
-    })
+    };
+    compile_with(
+        actions,
+        |_, max_len| ToController {
+            max_len,
+            ..pin(PacketInReason::Action)
+        },
+        |_| pin(PacketInReason::InvalidTtl),
+    )
+}
+
+/// The packet-in of a TTL that expires at a flow's dec_ttl or
+/// dec_mpls_ttl (the whole frame; the flow's table and cookie).
+fn invalid_ttl(f: Option<&FlowRef>) -> ToController {
+    ToController {
+        max_len: 0xffff,
+        reason: PacketInReason::InvalidTtl,
+        table_id: f.map_or(0, |f| f.flow.table_id),
+        cookie: f.map_or(u64::MAX, |f| f.flow.cookie),
+    }
 }
 
 /// Whether a flow is a table-miss flow (priority 0, matching every
@@ -130,64 +189,70 @@ pub fn compile_verdict(v: &Verdict, pipeline: &Pipeline) -> (Vec<Op>, Vec<Rewrit
     // Apply-actions come first, flow by flow; then the action set, whose
     // output was written last by the last flow writing one; then a miss.
     let mut apply: Vec<&FlowRef> = Vec::new();
-    let mut set_writer: Option<&FlowRef> = None;
+    // The flow of each apply-action, in order (they open `v.actions`).
+    let mut sources: Vec<&FlowRef> = Vec::new();
     for f in &v.matched {
         for i in &f.flow.instructions {
-            match i {
-                Instruction::ApplyActions(a) => apply.extend(
+            if let Instruction::ApplyActions(a) = i {
+                apply.extend(
                     a.iter()
                         .filter(|a| matches!(a, Action::Controller { .. }))
                         .map(|_| f),
-                ),
-                Instruction::ClearActions => set_writer = None,
-                Instruction::WriteActions(a)
-                    if a.iter()
-                        .any(|a| matches!(a, Action::Controller { .. } | Action::Output(_))) =>
-                {
-                    set_writer = Some(f);
-                }
-                _ => {}
+                );
+                sources.extend(a.iter().map(|_| f));
             }
         }
     }
+    // A TTL decrement in the action set runs when the last flow is done.
+    let ttl = |index: usize| invalid_ttl(sources.get(index).copied().or(v.matched.last()));
+    let set_writer = v.set_writer.as_ref();
     let miss = v
         .table_miss
         .filter(|t| matches!(pipeline.table_miss(*t), Some(TableMiss::Controller { .. })));
     let mut k = 0;
-    let (mut ops, rewrites) = compile_with(&v.actions, |index, max_len| {
-        let n = k;
-        k += 1;
-        if let Some(f) = apply.get(n) {
-            return from_flow(f, max_len);
-        }
-        match (miss, set_writer) {
-            (Some(table_id), _) if index + 1 == v.actions.len() => ToController {
-                max_len,
-                reason: PacketInReason::NoMatch,
-                table_id,
-                cookie: u64::MAX,
-            },
-            (_, Some(f)) => from_flow(f, max_len),
-            _ => ToController {
-                max_len,
-                reason: PacketInReason::Action,
-                table_id: 0,
-                cookie: u64::MAX,
-            },
-        }
-    });
+    let (mut ops, rewrites) = compile_with(
+        &v.actions,
+        |index, max_len| {
+            let n = k;
+            k += 1;
+            if let Some(f) = apply.get(n) {
+                return from_flow(f, max_len);
+            }
+            match (miss, set_writer) {
+                (Some(table_id), _) if index + 1 == v.actions.len() => ToController {
+                    max_len,
+                    reason: PacketInReason::NoMatch,
+                    table_id,
+                    cookie: u64::MAX,
+                },
+                (_, Some(f)) => from_flow(f, max_len),
+                _ => ToController {
+                    max_len,
+                    reason: PacketInReason::Action,
+                    table_id: 0,
+                    cookie: u64::MAX,
+                },
+            }
+        },
+        ttl,
+    );
     // Each action became exactly one op, so a meter met after `n` actions
     // goes in at op `n` (later meters first, so earlier indexes hold).
     for (n, m) in v.meters.iter().rev() {
         ops.insert((*n).min(ops.len()), Op::Meter(*m));
     }
+    if let Some(r) = &v.resume {
+        ops.push(Op::Resume(Arc::new(Continuation::new(r.clone()))));
+    }
     (ops, rewrites)
 }
 
-/// [`compile`] with the packet-in of the `index`th action chosen by `to`.
+/// [`compile`] with the packet-in of the `index`th action chosen by `to`
+/// (an output to the controller) or `ttl` (a TTL decrement that expires).
 fn compile_with(
     actions: &[Action],
     mut to: impl FnMut(usize, u16) -> ToController,
+    ttl: impl Fn(usize) -> ToController,
 ) -> (Vec<Op>, Vec<RewriteFn>) {
     let mut ops = Vec::with_capacity(actions.len());
     let mut rewrites = Vec::new();
@@ -203,16 +268,21 @@ fn compile_with(
                 ops.push(Op::Rewrite(rewrites.len()));
                 rewrites.push(rewrite(f));
             }
-            Action::DecTtl => ops.push(Op::DecTtl),
-            Action::SetNwTtl(t) => {
-                ops.push(Op::Rewrite(rewrites.len()));
-                rewrites.push(set_ttl_rewrite(t));
-            }
+            Action::DecTtl => ops.push(Op::DecTtl(ttl(index))),
+            Action::DecMplsTtl => ops.push(Op::DecMplsTtl(ttl(index))),
             // Resolved when the packet gets there (see `datapath::groups`).
             Action::Group(g) => ops.push(Op::Group(g)),
-            // Queues are not implemented by this datapath: a no-op kept
-            // as one op, so that actions and ops stay one to one.
+            // Flows and groups naming a queue are refused (there are
+            // none: `pipeline::check_queues`); one op all the same, so
+            // that actions and ops stay one to one.
             Action::SetQueue(_) => ops.push(Op::Nop),
+            other => match action_rewrite(other) {
+                Some(rw) => {
+                    ops.push(Op::Rewrite(rewrites.len()));
+                    rewrites.push(rw);
+                }
+                None => ops.push(Op::Nop),
+            },
         }
     }
     (ops, rewrites)
@@ -232,7 +302,16 @@ impl Rules for PipelineRules {
     }
 
     fn decide(&self, key: &FlowKey) -> Decision {
-        let v = self.pipeline.execute(key);
+        self.decision(self.pipeline.execute(key))
+    }
+
+    fn resume(&self, key: &FlowKey, at: &Resume) -> Decision {
+        self.decision(self.pipeline.resume(key, at))
+    }
+}
+
+impl PipelineRules {
+    fn decision(&self, v: Verdict) -> Decision {
         let (ops, rewrites) = compile_verdict(&v, &self.pipeline);
         let matched = v.matched;
         let epoch = self.epoch;

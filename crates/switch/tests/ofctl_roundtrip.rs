@@ -235,6 +235,12 @@ fn field() -> impl Strategy<Value = Field> {
         any::<u128>().prop_map(NdTarget),
         mac().prop_map(NdTll),
         any::<u64>().prop_map(TunnelId),
+        (0u32..0x10_0000).prop_map(MplsLabel),
+        (0u8..8).prop_map(MplsTc),
+        (0u8..2).prop_map(MplsBos),
+        any::<u8>().prop_map(MplsTtl),
+        any::<u8>().prop_map(NwTtl),
+        (0u32..0x100_0000).prop_map(PbbIsid),
     ]
 }
 
@@ -251,6 +257,17 @@ fn action() -> impl Strategy<Value = Action> {
         1 => any::<u8>().prop_map(Action::SetNwTtl),
         1 => any::<u32>().prop_map(Action::Group),
         1 => any::<u32>().prop_map(Action::SetQueue),
+        1 => prop::sample::select(vec![
+            Action::CopyTtlOut,
+            Action::CopyTtlIn,
+            Action::DecMplsTtl,
+            Action::PopPbb,
+            Action::PushPbb(ETH_TYPE_PBB),
+            Action::PushMpls(ETH_TYPE_MPLS),
+            Action::PushMpls(ETH_TYPE_MPLS_MCAST),
+        ]),
+        1 => any::<u8>().prop_map(Action::SetMplsTtl),
+        1 => any::<u16>().prop_map(Action::PopMpls),
     ]
 }
 
@@ -259,6 +276,19 @@ fn keep_valid(list: Vec<Action>, state: &mut Match) -> Vec<Action> {
     list.into_iter()
         .filter(|a| a.check(state).is_ok())
         .collect()
+}
+
+/// The actions of `list` that keep it a valid action set from `state`
+/// (checked in the order the set runs).
+fn keep_valid_set(list: Vec<Action>, state: &Match) -> Vec<Action> {
+    let mut kept: Vec<Action> = Vec::new();
+    for a in list {
+        kept.push(a);
+        if check_write_actions(&kept, state).is_err() {
+            kept.pop();
+        }
+    }
+    kept
 }
 
 fn a_flow() -> impl Strategy<Value = Flow> {
@@ -292,7 +322,7 @@ fn a_flow() -> impl Strategy<Value = Flow> {
             instructions.push(Instruction::ClearActions);
         }
         if let Some(w) = write {
-            instructions.push(Instruction::WriteActions(keep_valid(w, &mut state.clone())));
+            instructions.push(Instruction::WriteActions(keep_valid_set(w, &state)));
         }
         if let Some((value, mask)) = meta {
             instructions.push(Instruction::WriteMetadata { value, mask });

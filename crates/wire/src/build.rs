@@ -17,6 +17,7 @@ use crate::icmpv4::{Icmpv4Packet, Icmpv4Repr};
 use crate::icmpv6::{msg_type, Icmpv6Packet, Icmpv6Repr, NdRepr};
 use crate::ipv4::{proto, Ipv4Packet, Ipv4Repr};
 use crate::ipv6::{Ipv6Packet, Ipv6Repr};
+use crate::mpls::MplsLse;
 use crate::sctp::{SctpPacket, SctpRepr};
 use crate::tcp::{TcpPacket, TcpRepr};
 use crate::udp::{UdpPacket, UdpRepr};
@@ -417,6 +418,40 @@ pub fn icmp6_na(
     r.emit(&mut Icmpv6Packet::new_unchecked(&mut b[..]));
     // Neighbour discovery requires hop limit 255 (RFC 4861 §7.1).
     icmp6(src_mac, dst_mac, vlan, (src_ip, dst_ip), 255, b)
+}
+
+/// `frame` (from the other builders) with an MPLS label stack between
+/// its link-layer headers (Ethernet and VLAN tags) and their payload: the
+/// ethertype becomes `mpls_type`, followed by `lses`, outermost first,
+/// exactly as given (bottom-of-stack bits included).
+pub fn mpls(frame: &[u8], mpls_type: u16, lses: &[MplsLse]) -> Vec<u8> {
+    let mut key = FlowKey::default();
+    let at = extract(frame, 0, &mut key).l2_len;
+    let mut f = frame[..at].to_vec();
+    f[at - 2..at].copy_from_slice(&mpls_type.to_be_bytes());
+    for l in lses {
+        f.extend_from_slice(&l.0.to_be_bytes());
+    }
+    f.extend_from_slice(&frame[at..]);
+    f
+}
+
+/// A PBB (802.1ah) frame: backbone addresses, an optional B-TAG (TPID
+/// 0x88a8, TCI `b_tag`), ethertype 0x88e7, the I-TAG word `itag` (PCP |
+/// DEI | UCA | reserved | I-SID), then `customer`: a whole frame from its
+/// destination address on.
+pub fn pbb(b_src: Mac, b_dst: Mac, b_tag: Option<u16>, itag: u32, customer: &[u8]) -> Vec<u8> {
+    let mut f = Vec::with_capacity(22 + customer.len());
+    f.extend_from_slice(&b_dst);
+    f.extend_from_slice(&b_src);
+    if let Some(tci) = b_tag {
+        f.extend_from_slice(&ethertype::QINQ.to_be_bytes());
+        f.extend_from_slice(&tci.to_be_bytes());
+    }
+    f.extend_from_slice(&ethertype::PBB.to_be_bytes());
+    f.extend_from_slice(&itag.to_be_bytes());
+    f.extend_from_slice(customer);
+    f
 }
 
 /// Turns a frame with a complete TCP/UDP/ICMPv6 checksum into what a

@@ -30,6 +30,8 @@ pub mod checksum;
 pub mod eth;
 pub mod extract;
 pub mod flow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod icmpv4;
 pub mod icmpv6;
 pub mod ipv4;

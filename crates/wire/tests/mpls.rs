@@ -104,3 +104,24 @@ fn push_onto_non_ip_uses_ttl_64_and_rejects_bad_types() {
         Err(RewriteError::Truncated)
     );
 }
+
+/// Found by the `extract` fuzz target: a payload of another ethertype
+/// that merely starts like an IPv6 header (nibble 6) gave its "hop limit"
+/// to the pushed entry instead of 64.
+#[test]
+fn push_onto_non_ip_that_looks_like_ip_uses_ttl_64() {
+    for (et, first) in [(0x88b5u16, 0x60u8), (0x88b5, 0x45), (0x0800, 0x60)] {
+        let mut body = vec![0u8; 40];
+        body[0] = first;
+        body[7] = 200; // IPv6 hop limit position
+        body[8] = 201; // IPv4 TTL position
+        let mut f = build::ethernet(H1, H2, None, et, &body);
+        let (_, mut l) = layout(&f);
+        push_mpls(&mut f, &mut l, 0x8847).unwrap();
+        assert_eq!(
+            layout(&f).0.mpls_lse,
+            MplsLse::new(0, 0, true, 64).0,
+            "ethertype {et:#06x}, first byte {first:#04x}"
+        );
+    }
+}

@@ -9,10 +9,6 @@
 use vnet_switch::group::{GroupEntry, GroupType as SwGroupType, MAX_GROUPS};
 use vnet_switch::meter::{MeterEntry, MAX_BANDS, MAX_METERS};
 
-use crate::action::{
-    OFPAT_DEC_NW_TTL, OFPAT_GROUP, OFPAT_OUTPUT, OFPAT_POP_VLAN, OFPAT_PUSH_VLAN, OFPAT_SET_FIELD,
-    OFPAT_SET_NW_TTL, OFPAT_SET_QUEUE,
-};
 use crate::buf::{Put, Reader};
 use crate::error::DecodeError;
 use crate::msg::flow::duration;
@@ -259,20 +255,13 @@ pub struct GroupFeatures {
 
 impl GroupFeatures {
     /// What this switch's groups do: every type, weighted and liveness-
-    /// aware selection, chaining; the same actions in every type.
+    /// aware selection, chaining; in every type the actions flows have
+    /// (the list TABLE_FEATURES gives, from the same place).
     pub fn supported() -> GroupFeatures {
-        let actions = [
-            OFPAT_OUTPUT,
-            OFPAT_PUSH_VLAN,
-            OFPAT_POP_VLAN,
-            OFPAT_SET_QUEUE,
-            OFPAT_GROUP,
-            OFPAT_SET_NW_TTL,
-            OFPAT_DEC_NW_TTL,
-            OFPAT_SET_FIELD,
-        ]
-        .iter()
-        .fold(0u32, |m, a| m | 1 << a);
+        let actions = super::table_features::supported_actions()
+            .iter()
+            .filter(|a| **a < 32)
+            .fold(0u32, |m, a| m | 1 << a);
         GroupFeatures {
             types: SwGroupType::TYPES
                 .iter()

@@ -3,14 +3,20 @@
 //! description of what this codec and the switch model can do — the eight
 //! non-miss properties ovs-ofctl requires plus their miss twins.
 //!
+//! The lists come from one place each: match fields and masks from
+//! [`OxmField`]'s table, actions from [`SUPPORTED_ACTIONS`] (which GROUP_FEATURES
+//! reads too), set-fields by asking the translation to the switch model
+//! ([`OxmTlv::to_field`]) about each field, so a field added there shows
+//! up here without another edit.
+//!
 //! What it must never do: claim a field, instruction or action the
-//! translation to the switch model refuses.
+//! translation to the switch model refuses, or leave out one it accepts.
 
 use crate::action::*;
 use crate::buf::{len16, pad8, Put, Reader};
 use crate::error::*;
 use crate::instruction::*;
-use crate::oxm::{OxmField, OFPXMC_EXPERIMENTER};
+use crate::oxm::{OxmField, OxmTlv, OFPXMC_EXPERIMENTER};
 
 pub const OFPTFPT_INSTRUCTIONS: u16 = 0;
 pub const OFPTFPT_INSTRUCTIONS_MISS: u16 = 1;
@@ -298,53 +304,17 @@ impl TableFeatures {
     }
 
     /// What table `table_id` of an `n_tables` pipeline supports, as this
-    /// codec translates it to the switch model: every match field, the
-    /// maskable ones as wildcards, the six instructions (goto_table only
-    /// below the last table), the actions the switch runs, and the fields
-    /// it can set.
+    /// codec translates it to the switch model (see [`match_fields`],
+    /// [`wildcard_fields`], [`settable_fields`], [`supported_actions`] and
+    /// [`supported_instructions`]); goto_table and next tables only below
+    /// the last table. The miss twins say the same: a table-miss flow is an
+    /// ordinary flow here.
     pub fn supported(table_id: u8, n_tables: u8, max_entries: u32) -> TableFeatures {
         let last = table_id.saturating_add(1) >= n_tables;
-        let mut insts = vec![
-            OFPIT_GOTO_TABLE,
-            OFPIT_WRITE_METADATA,
-            OFPIT_WRITE_ACTIONS,
-            OFPIT_APPLY_ACTIONS,
-            OFPIT_CLEAR_ACTIONS,
-            OFPIT_METER,
-        ];
-        if last {
-            insts.retain(|&i| i != OFPIT_GOTO_TABLE);
-        }
+        let insts = supported_instructions(last);
         let next: Vec<u8> = (table_id.saturating_add(1)..n_tables).collect();
-        let actions = vec![
-            OFPAT_OUTPUT,
-            OFPAT_PUSH_VLAN,
-            OFPAT_POP_VLAN,
-            OFPAT_SET_QUEUE,
-            OFPAT_GROUP,
-            OFPAT_SET_NW_TTL,
-            OFPAT_DEC_NW_TTL,
-            OFPAT_SET_FIELD,
-        ];
-        // In MATCH, a maskable field is listed with its masked header.
-        let fields: Vec<OxmId> = OxmField::ALL
-            .iter()
-            .filter(|f| **f != OxmField::NxTcpFlags)
-            .map(|f| OxmId {
-                header: f.header(f.maskable()),
-                experimenter: f.experimenter(),
-            })
-            .collect();
-        let wildcards: Vec<OxmId> = OxmField::ALL
-            .iter()
-            .filter(|f| f.maskable() && **f != OxmField::NxTcpFlags)
-            .map(|f| OxmId::of(*f))
-            .collect();
-        let settable: Vec<OxmId> = OxmField::ALL
-            .iter()
-            .filter(|f| crate::oxm::OxmTlv::exact(**f, 0).to_field().is_ok())
-            .map(|f| OxmId::of(*f))
-            .collect();
+        let actions = supported_actions();
+        let settable = settable_fields();
         use TableFeatureProp as P;
         let mut properties = Vec::new();
         for miss in [false, true] {
@@ -365,8 +335,8 @@ impl TableFeatures {
                 ids: actions.clone(),
             });
         }
-        properties.push(P::Match(fields));
-        properties.push(P::Wildcards(wildcards));
+        properties.push(P::Match(match_fields()));
+        properties.push(P::Wildcards(wildcard_fields()));
         for miss in [false, true] {
             properties.push(P::WriteSetfield {
                 miss,
@@ -387,6 +357,78 @@ impl TableFeatures {
             properties,
         }
     }
+}
+
+/// The fields a match may name, once each: every field [`OxmField`]
+/// decodes (the two TCP-flags encodings listed once, as the ONF one).
+fn matchable() -> impl Iterator<Item = OxmField> {
+    OxmField::ALL
+        .iter()
+        .copied()
+        .filter(|f| *f != OxmField::NxTcpFlags)
+}
+
+/// OFPTFPT_MATCH: every field the codec accepts in a match (and the
+/// switch matches), with the has-mask bit set exactly on those a peer may
+/// mask ([`OxmField::mask_allowed`]).
+pub fn match_fields() -> Vec<OxmId> {
+    matchable()
+        .map(|f| OxmId {
+            header: f.header(f.mask_allowed()),
+            experimenter: f.experimenter(),
+        })
+        .collect()
+}
+
+/// OFPTFPT_WILDCARDS: the fields a flow may leave out of its match — all
+/// of them, the classifier being a wildcard table.
+pub fn wildcard_fields() -> Vec<OxmId> {
+    matchable().map(OxmId::of).collect()
+}
+
+/// A value of `f` the set-field translation must accept if it can set the
+/// field at all (VLAN_VID with OFPVID_PRESENT, as peers send it).
+fn sample_value(f: OxmField) -> u128 {
+    match f {
+        OxmField::VlanVid => 0x1001,
+        f => f.max_value().min(1),
+    }
+}
+
+/// OFPTFPT_*_SETFIELD: the fields whose SET_FIELD action translates to
+/// the switch model (asked of the translation itself, so the list cannot
+/// drift from it).
+pub fn settable_fields() -> Vec<OxmId> {
+    matchable()
+        .filter(|f| OxmTlv::exact(*f, sample_value(*f)).to_field().is_ok())
+        .map(OxmId::of)
+        .collect()
+}
+
+/// The `OFPAT_*` types a flow (or a group bucket) may use, in type order:
+/// what OFPTFPT_*_ACTIONS and GROUP_FEATURES list, both from
+/// [`SUPPORTED_ACTIONS`], the one list of them.
+pub fn supported_actions() -> Vec<u16> {
+    let mut v = SUPPORTED_ACTIONS.to_vec();
+    v.sort_unstable();
+    v
+}
+
+/// The `OFPIT_*` types a flow may use: all six, goto_table except in the
+/// `last` table.
+pub fn supported_instructions(last: bool) -> Vec<u16> {
+    let mut insts = vec![
+        OFPIT_GOTO_TABLE,
+        OFPIT_WRITE_METADATA,
+        OFPIT_WRITE_ACTIONS,
+        OFPIT_APPLY_ACTIONS,
+        OFPIT_CLEAR_ACTIONS,
+        OFPIT_METER,
+    ];
+    if last {
+        insts.retain(|&i| i != OFPIT_GOTO_TABLE);
+    }
+    insts
 }
 
 /// Reads table-features entries until the reader is empty.

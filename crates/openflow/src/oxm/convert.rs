@@ -298,6 +298,13 @@ fn narrow16(t: &OxmTlv, mk: u128) -> u16 {
 impl OxmTlv {
     /// The switch's set-field for this TLV (OFPBAC_BAD_SET_TYPE when the
     /// switch cannot set the field, OFPBAC_BAD_SET_ARGUMENT for a mask).
+    ///
+    /// Not settable: IN_PORT, IN_PHY_PORT, METADATA (pipeline fields: the
+    /// spec excludes them), ETH_TYPE, IP_PROTO, IPV6_EXTHDR and the NXM
+    /// fragment and TCP flag fields (they describe what the packet is or
+    /// holds rather than a header field to overwrite; Open vSwitch treats
+    /// them as read-only too). NXM_NX_MPLS_TTL and NXM_NX_IP_TTL, which
+    /// ovs-ofctl sends for `set_field:..->mpls_ttl` / `->nw_ttl`, are.
     pub fn to_field(&self) -> Result<Field, DecodeError> {
         if self.mask.is_some() {
             return Err(DecodeError::new(
@@ -337,6 +344,12 @@ impl OxmTlv {
             F::Ipv6NdSll => Field::NdSll(mac(v)),
             F::Ipv6NdTll => Field::NdTll(mac(v)),
             F::TunnelId => Field::TunnelId(v as u64),
+            F::MplsLabel => Field::MplsLabel(v as u32),
+            F::MplsTc => Field::MplsTc(v as u8),
+            F::MplsBos => Field::MplsBos(v as u8),
+            F::NxMplsTtl => Field::MplsTtl(v as u8),
+            F::NxIpTtl => Field::NwTtl(v as u8),
+            F::PbbIsid => Field::PbbIsid(v as u32),
             f => {
                 return Err(DecodeError::new(
                     OFPBAC_BAD_SET_TYPE,
@@ -380,6 +393,12 @@ impl OxmTlv {
             Field::NdSll(m) => (F::Ipv6NdSll, mac_num(m)),
             Field::NdTll(m) => (F::Ipv6NdTll, mac_num(m)),
             Field::TunnelId(v) => (F::TunnelId, v.into()),
+            Field::MplsLabel(v) => (F::MplsLabel, v.into()),
+            Field::MplsTc(v) => (F::MplsTc, v.into()),
+            Field::MplsBos(v) => (F::MplsBos, v.into()),
+            Field::MplsTtl(v) => (F::NxMplsTtl, v.into()),
+            Field::NwTtl(v) => (F::NxIpTtl, v.into()),
+            Field::PbbIsid(v) => (F::PbbIsid, v.into()),
         };
         OxmTlv::exact(f, v)
     }

@@ -8,14 +8,16 @@
 //! `push_vlan:0x8100` when the packet may be untagged at that point,
 //! `mod_dl_src` is `set_field:..->eth_src`, `mod_nw_tos` sets `ip_dscp`,
 //! `mod_tp_src` sets tcp/udp/sctp_src by the flow's protocol,
-//! `strip_vlan` is `pop_vlan`. Each action is checked against what the
-//! match and the actions before it guarantee about the packet.
+//! `strip_vlan` is `pop_vlan`, `set_mpls_label`/`set_mpls_tc` set those
+//! fields. Each action is checked against what the match and the actions
+//! before it guarantee about the packet (write-actions in the order the
+//! action set runs them).
 
 use super::lex::{Lexer, Token};
 use super::{value, ParseError, ParseErrorKind};
 use crate::flow::{
-    Action, Field, FlowError, Instruction, Match, PortNo, ETH_TYPE_VLAN, IPPROTO_SCTP, IPPROTO_TCP,
-    IPPROTO_UDP,
+    check_write_actions, Action, Field, FlowError, Instruction, Match, PortNo, ETH_TYPE_VLAN,
+    IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
 };
 
 const INSTRUCTION_NAMES: [&str; 6] = [
@@ -123,7 +125,9 @@ pub(super) fn instructions(
     Ok(out)
 }
 
-/// The actions inside `write_actions(...)`.
+/// The actions inside `write_actions(...)`: each checked on its own, then
+/// all against `state` in the order the action set will run them
+/// ([`check_write_actions`]), an error placed at the action's keyword.
 fn action_list(
     text: &str,
     base: usize,
@@ -131,6 +135,8 @@ fn action_list(
     names: &dyn Fn(&str) -> Option<u32>,
 ) -> Result<Vec<Action>, ParseError> {
     let mut out = Vec::new();
+    let mut tokens = Vec::new();
+    let start = *state;
     for t in Lexer::new(text, base) {
         let key = t.key.to_ascii_lowercase();
         if INSTRUCTION_NAMES.contains(&key.as_str()) || key == "drop" {
@@ -138,8 +144,17 @@ fn action_list(
                 ParseErrorKind::BadValue(format!("{key} is not an action (inside write_actions)"));
             return Err(ParseError::new(t.key_pos, t.text(), kind));
         }
-        out.extend(action(&t, state, names)?);
+        // In writing order only for what legacy actions expand to.
+        for a in unchecked_action(&t, state, names)? {
+            let _ = a.check(state);
+            out.push(a);
+            tokens.push(t);
+        }
     }
+    check_write_actions(&out, &start).map_err(|(i, e)| {
+        let t = &tokens[i];
+        ParseError::new(t.key_pos, t.text(), ParseErrorKind::Action(e))
+    })?;
     Ok(out)
 }
 
@@ -265,6 +280,16 @@ fn unchecked_action(
             return Err(bad("dec_ttl with controller ids is not supported".into()))
         }
         "dec_ttl" => vec![Action::DecTtl],
+        "copy_ttl_out" if v.is_empty() => vec![Action::CopyTtlOut],
+        "copy_ttl_in" if v.is_empty() => vec![Action::CopyTtlIn],
+        "dec_mpls_ttl" if v.is_empty() => vec![Action::DecMplsTtl],
+        "pop_pbb" if v.is_empty() => vec![Action::PopPbb],
+        "set_mpls_ttl" => vec![Action::SetMplsTtl(num(0xff)? as u8)],
+        "push_mpls" => vec![Action::PushMpls(num(0xffff)? as u16)],
+        "pop_mpls" => vec![Action::PopMpls(num(0xffff)? as u16)],
+        "push_pbb" => vec![Action::PushPbb(num(0xffff)? as u16)],
+        "set_mpls_label" => set(Field::MplsLabel(num(0xf_ffff)? as u32)),
+        "set_mpls_tc" => set(Field::MplsTc(num(7)? as u8)),
         "set_queue" => vec![Action::SetQueue(num(0xffff_ffff)? as u32)],
         "group" => vec![Action::Group(num(0xffff_ffff)? as u32)],
         _ => match value::port(t.key, names) {
@@ -361,6 +386,12 @@ fn set_field(v: &str) -> Result<Field, String> {
         "nd_sll" => NdSll(value::mac(val)?),
         "nd_tll" => NdTll(value::mac(val)?),
         "tun_id" | "tunnel_id" => TunnelId(n(u64::MAX)?),
+        "mpls_label" => MplsLabel(n(0xf_ffff)? as u32),
+        "mpls_tc" => MplsTc(n(7)? as u8),
+        "mpls_bos" => MplsBos(n(1)? as u8),
+        "mpls_ttl" => MplsTtl(n(0xff)? as u8),
+        "nw_ttl" | "ip_ttl" => NwTtl(n(0xff)? as u8),
+        "pbb_isid" => PbbIsid(n(0xff_ffff)? as u32),
         _ => return Err(format!("{name} is not a valid OXM field name")),
     })
 }

@@ -316,6 +316,10 @@ fn field_value(out: &mut String, f: &Field) {
         Ipv6Src(a) | Ipv6Dst(a) | NdTarget(a) => write!(out, "{}", Ipv6Addr::from(a)),
         Ipv6Label(v) => write!(out, "{v:#x}"),
         TunnelId(v) => write!(out, "{v:#x}"),
+        MplsLabel(v) => write!(out, "{v}"),
+        MplsTc(v) | MplsBos(v) | MplsTtl(v) | NwTtl(v) => write!(out, "{v}"),
+        // Not in ovs-ofctl (no PBB there): hexadecimal, like tun_id.
+        PbbIsid(v) => write!(out, "{v:#x}"),
     };
 }
 
@@ -340,6 +344,16 @@ pub(super) fn action(out: &mut String, a: &Action, names: Names) {
         Action::SetNwTtl(t) => write!(out, "mod_nw_ttl:{t}"),
         Action::Group(g) => write!(out, "group:{g}"),
         Action::SetQueue(q) => write!(out, "set_queue:{q}"),
+        // As ovs-ofctl prints them; copy_ttl_* and the PBB actions are not
+        // in ovs-ofctl, and take the spec's names.
+        Action::CopyTtlOut => write!(out, "copy_ttl_out"),
+        Action::CopyTtlIn => write!(out, "copy_ttl_in"),
+        Action::SetMplsTtl(t) => write!(out, "set_mpls_ttl({t})"),
+        Action::DecMplsTtl => write!(out, "dec_mpls_ttl"),
+        Action::PushMpls(t) => write!(out, "push_mpls:{t:#06x}"),
+        Action::PopMpls(t) => write!(out, "pop_mpls:{t:#06x}"),
+        Action::PushPbb(t) => write!(out, "push_pbb:{t:#06x}"),
+        Action::PopPbb => write!(out, "pop_pbb"),
     };
 }
 

@@ -3,7 +3,13 @@
 //! discovery fields, and TTL changes — each keeping every checksum right
 //! without recomputing it over the payload.
 //!
-//! MPLS push/pop/TTL actions are in the same place ([`push_mpls`], ...).
+//! MPLS push/pop/TTL actions are in the same place ([`push_mpls`], ...),
+//! and so are PBB's ([`push_pbb`], [`pop_pbb`], [`set_pbb_isid`]). The
+//! actions that change a frame's length in the middle (MPLS and PBB push
+//! and pop) work on any [`Resize`] buffer: a `Vec<u8>`, or the switch's
+//! frame buffers with headroom. [`gso_segment`] cuts a TCP/UDP
+//! super-frame (GSO) into complete frames where the kernel cannot, e.g.
+//! behind a pushed MPLS label stack or PBB encapsulation.
 //!
 //! Every operation takes the [`Layout`] that [`crate::extract()`] returned
 //! for the frame (operations that move headers update it), checks that the
@@ -19,7 +25,9 @@
 //!   (ports, ICMP type/code, ND target and options) and of the
 //!   pseudo-header (IP addresses). A UDP checksum of 0 ("none") stays 0; an
 //!   updated UDP checksum that comes out 0 is written 0xffff. ICMPv4 has no
-//!   pseudo-header, so only its own fields count.
+//!   pseudo-header, so only its own fields count; an ICMPv4 message that
+//!   becomes all zeros gets 0xffff, as from scratch (an incremental update
+//!   alone would give 0x0000).
 //! - SCTP: CRC32c recomputed over the packet when a port changes (the
 //!   packet must not be a fragment); addresses are not covered.
 //!
@@ -44,10 +52,13 @@
 //! [`push_vlan`] and [`pop_vlan`] move every header after the MAC
 //! addresses by 4 bytes: the caller moves `csum_start` by the same amount.
 
+mod gso;
 mod l2;
 mod l3;
 mod l4;
 mod mpls;
+mod pbb;
+mod resize;
 
 pub use l2::{pop_vlan, push_vlan, set_eth_dst, set_eth_src, set_vlan_pcp, set_vlan_vid};
 pub use l3::{
@@ -59,10 +70,13 @@ pub use l4::{
     set_icmp_code, set_icmp_type, set_nd_sll, set_nd_target, set_nd_tll, set_tp_dst, set_tp_src,
 };
 
+pub use gso::{gso_segment, GsoKind};
 pub use mpls::{
-    copy_ttl_in, copy_ttl_out, dec_mpls_ttl, pop_mpls, push_mpls, set_mpls_label, set_mpls_tc,
-    set_mpls_ttl,
+    copy_ttl_in, copy_ttl_out, dec_mpls_ttl, pop_mpls, push_mpls, set_mpls_bos, set_mpls_label,
+    set_mpls_tc, set_mpls_ttl,
 };
+pub use pbb::{pop_pbb, push_pbb, set_pbb_isid, PBB_ENCAP_LEN};
+pub use resize::Resize;
 
 use crate::checksum;
 use crate::extract::{L3Kind, L4Kind, Layout};
@@ -78,6 +92,10 @@ pub enum RewriteError {
     BadTpid(u16),
     /// MPLS push with an ethertype other than 0x8847 or 0x8848.
     BadEthertype(u16),
+    /// PBB push with an ethertype other than 0x88e7.
+    BadPbbEthertype(u16),
+    /// The frame has no PBB I-TAG (with the customer addresses after it).
+    NotPbb,
     /// The frame has no MPLS label stack.
     NotMpls,
     /// The frame has no VLAN tag to change or pop.
@@ -112,7 +130,11 @@ impl core::fmt::Display for RewriteError {
             RewriteError::BadEthertype(t) => {
                 write!(f, "push_mpls: ethertype {t:#06x} is not 0x8847 or 0x8848")
             }
+            RewriteError::BadPbbEthertype(t) => {
+                write!(f, "push_pbb: ethertype {t:#06x} is not 0x88e7")
+            }
             RewriteError::NotMpls => f.write_str("rewrite: frame has no MPLS label stack"),
+            RewriteError::NotPbb => f.write_str("rewrite: frame has no PBB I-TAG"),
             RewriteError::NoVlan => f.write_str("rewrite: frame has no VLAN tag"),
             RewriteError::NotIpv4 => f.write_str("rewrite: frame is not IPv4"),
             RewriteError::NotIpv6 => f.write_str("rewrite: frame is not IPv6"),
@@ -233,5 +255,26 @@ fn update_covered(frame: &mut [u8], lay: &Layout, old: &[u8], new: &[u8], csum_p
     }
     if let Some((at, udp)) = l4_csum_field(frame, lay) {
         apply_update(frame, at, udp, old, new);
+        if lay.l4_kind == L4Kind::Icmpv4 && rd16(frame, at) == 0 {
+            icmpv4_zero_message(frame, lay, at);
+        }
+    }
+}
+
+/// An incremental update cannot tell a message whose sum is 0xffff from
+/// one that is all zeros (sum 0): both give checksum 0x0000, which is
+/// wrong for the second (its checksum is 0xffff, and a receiver summing
+/// zeros with a 0x0000 checksum rejects it). Only ICMPv4 can be all zeros
+/// (the other checksums cover a pseudo-header with a non-zero protocol),
+/// and only a zero result needs the look.
+fn icmpv4_zero_message(frame: &mut [u8], lay: &Layout, at: usize) {
+    let Some(msg) = lay
+        .l4
+        .and_then(|l4| frame.get(l4..lay.end.min(frame.len())))
+    else {
+        return;
+    };
+    if msg.iter().all(|&b| b == 0) {
+        wr16(frame, at, 0xffff);
     }
 }

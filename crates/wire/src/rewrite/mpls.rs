@@ -1,5 +1,6 @@
 //! MPLS actions (OpenFlow 1.3 PUSH_MPLS, POP_MPLS, SET_FIELD on
-//! MPLS_LABEL/MPLS_TC, SET_MPLS_TTL, DEC_MPLS_TTL, COPY_TTL_OUT/IN).
+//! MPLS_LABEL/MPLS_TC/MPLS_BOS, SET_MPLS_TTL, DEC_MPLS_TTL,
+//! COPY_TTL_OUT/IN).
 //!
 //! The label stack starts at [`Layout::l2_len`] (after Ethernet and VLAN
 //! tags: OpenFlow 1.3 pushes MPLS inside VLAN tags), and the ethertype that
@@ -10,9 +11,9 @@
 //! set-field actions fail until a pop makes it visible again, as OpenFlow's
 //! prerequisites require.
 
-use super::{ipv4_set_byte, need, DecTtl, Result, RewriteError};
+use super::{ipv4_set_byte, need, DecTtl, Resize, Result, RewriteError};
 use crate::eth::ethertype;
-use crate::extract::{network, Layout};
+use crate::extract::{network, L3Kind, Layout};
 use crate::flow::FlowKey;
 use crate::mpls::{MplsLse, LSE_LEN};
 
@@ -89,10 +90,15 @@ fn ip_ttl(frame: &[u8], at: usize) -> Option<(usize, bool)> {
 /// old top (bottom-of-stack clear). Otherwise it has label 0, TC 0,
 /// bottom-of-stack set, and the TTL of the IPv4/IPv6 packet it
 /// encapsulates (64 for other payloads, as Open vSwitch does).
-pub fn push_mpls(frame: &mut Vec<u8>, layout: &mut Layout, mpls_type: u16) -> Result<()> {
+pub fn push_mpls<B: Resize + ?Sized>(
+    buf: &mut B,
+    layout: &mut Layout,
+    mpls_type: u16,
+) -> Result<()> {
     if !is_mpls(mpls_type) {
         return Err(RewriteError::BadEthertype(mpls_type));
     }
+    let frame = buf.bytes();
     let et_at = ethertype_at(frame, layout)?;
     let at = layout.l2_len;
     need(frame, at, 0)?;
@@ -101,12 +107,19 @@ pub fn push_mpls(frame: &mut Vec<u8>, layout: &mut Layout, mpls_type: u16) -> Re
         let top = read_lse(frame, at);
         MplsLse::new(top.label(), top.tc(), false, top.ttl())
     } else {
-        let ttl = ip_ttl(frame, at).map_or(64, |(t, _)| frame[t]);
+        // The TTL of the IPv4/IPv6 packet the ethertype announces (as
+        // extracted into the layout), not of any payload that merely
+        // starts with a 4 or 6 nibble.
+        let ip = matches!(layout.l3_kind, L3Kind::Ipv4 | L3Kind::Ipv6) && layout.l3 == Some(at);
+        let ttl = if ip {
+            ip_ttl(frame, at).map_or(64, |(t, _)| frame[t])
+        } else {
+            64
+        };
         MplsLse::new(0, 0, true, ttl)
     };
-    let len = frame.len();
-    frame.resize(len + LSE_LEN, 0);
-    frame.copy_within(at..len, at + LSE_LEN);
+    buf.insert_gap(at, LSE_LEN);
+    let frame = buf.bytes_mut();
     lse.emit(&mut frame[at..]);
     frame[et_at..et_at + 2].copy_from_slice(&mpls_type.to_be_bytes());
     relayout(frame, layout, et_at);
@@ -115,10 +128,20 @@ pub fn push_mpls(frame: &mut Vec<u8>, layout: &mut Layout, mpls_type: u16) -> Re
 
 /// Pops the outermost label stack entry; `ethertype` becomes the
 /// ethertype of what follows (an MPLS type when more entries remain).
-pub fn pop_mpls(frame: &mut Vec<u8>, layout: &mut Layout, ethertype: u16) -> Result<()> {
-    let at = top_at(frame, layout)?;
+///
+/// The ethertype is written as given, whether or not the popped entry was
+/// the bottom of the stack (OpenFlow leaves that to the controller: after
+/// popping a non-bottom entry it should name an MPLS ethertype); the
+/// entries below keep their own bottom-of-stack bits.
+pub fn pop_mpls<B: Resize + ?Sized>(
+    buf: &mut B,
+    layout: &mut Layout,
+    ethertype: u16,
+) -> Result<()> {
+    let at = top_at(buf.bytes(), layout)?;
     let et_at = at - 2;
-    frame.drain(at..at + LSE_LEN);
+    buf.remove_range(at, LSE_LEN);
+    let frame = buf.bytes_mut();
     frame[et_at..et_at + 2].copy_from_slice(&ethertype.to_be_bytes());
     relayout(frame, layout, et_at);
     Ok(())
@@ -139,6 +162,15 @@ pub fn set_mpls_label(frame: &mut [u8], layout: &Layout, label: u32) -> Result<(
 /// Sets the traffic class (3 bits) of the outermost entry.
 pub fn set_mpls_tc(frame: &mut [u8], layout: &Layout, tc: u8) -> Result<()> {
     modify_top(frame, layout, |l| l.with_tc(tc))
+}
+
+/// Sets the bottom-of-stack bit of the outermost entry (`bos` 0 or 1;
+/// other bits ignored). What follows the entry is not changed: a wrong
+/// bit makes the stack end somewhere else, as the controller asked.
+pub fn set_mpls_bos(frame: &mut [u8], layout: &Layout, bos: u8) -> Result<()> {
+    modify_top(frame, layout, |l| {
+        MplsLse(l.0 & !0x100 | (u32::from(bos & 1) << 8))
+    })
 }
 
 /// Sets the TTL of the outermost entry.

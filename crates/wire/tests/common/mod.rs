@@ -4,11 +4,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use vnet_wire::checksum::{pseudo_v4, pseudo_v6};
-use vnet_wire::{build, extract, FlowKey, L3Kind, L4Kind, Layout};
-use vnet_wire::{
-    Icmpv4Packet, Icmpv6Packet, Ipv4Packet, Ipv6Packet, SctpPacket, TcpPacket, UdpPacket,
-};
+use vnet_wire::{build, extract, FlowKey, Layout};
 
 pub const H1: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
 pub const H2: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
@@ -24,55 +20,10 @@ pub fn layout(frame: &[u8]) -> (FlowKey, Layout) {
 }
 
 /// The frame with every checksum (IPv4 header, TCP/UDP/ICMP/ICMPv6,
-/// SCTP) recomputed from scratch; a UDP checksum of 0 stays 0.
+/// SCTP) recomputed from scratch; a UDP checksum of 0 stays 0. The same
+/// oracle the fuzz target uses.
 pub fn recompute(frame: &[u8]) -> Vec<u8> {
-    let mut f = frame.to_vec();
-    let (k, l) = layout(&f);
-    let Some(l3) = l.l3 else { return f };
-    let pseudo = |f: &[u8], len: usize| -> u16 {
-        match l.l3_kind {
-            L3Kind::Ipv4 => {
-                let ip = Ipv4Packet::new_unchecked(&f[l3..]);
-                pseudo_v4(
-                    ip.src_addr().octets(),
-                    ip.dst_addr().octets(),
-                    k.nw_proto,
-                    len as u16,
-                )
-            }
-            L3Kind::Ipv6 => {
-                let ip = Ipv6Packet::new_unchecked(&f[l3..]);
-                pseudo_v6(
-                    &ip.src_addr().octets(),
-                    &ip.dst_addr().octets(),
-                    k.nw_proto,
-                    len as u32,
-                )
-            }
-            _ => 0,
-        }
-    };
-    if l.l3_kind == L3Kind::Ipv4 {
-        Ipv4Packet::new_unchecked(&mut f[l3..]).fill_checksum();
-    }
-    let Some(l4) = l.l4 else { return f };
-    let len = l.end - l4;
-    let ph = pseudo(&f, len);
-    let seg = &mut f[l4..l.end];
-    match l.l4_kind {
-        L4Kind::Tcp => TcpPacket::new_unchecked(seg).fill_checksum(ph),
-        L4Kind::Udp => {
-            let mut p = UdpPacket::new_unchecked(seg);
-            if p.checksum() != 0 {
-                p.fill_checksum(ph)
-            }
-        }
-        L4Kind::Sctp => SctpPacket::new_unchecked(seg).fill_checksum(),
-        L4Kind::Icmpv4 => Icmpv4Packet::new_unchecked(seg).fill_checksum(),
-        L4Kind::Icmpv6 => Icmpv6Packet::new_unchecked(seg).fill_checksum(ph),
-        L4Kind::None => {}
-    }
-    f
+    vnet_wire::fuzzing::recompute(frame)
 }
 
 /// One frame of every kind the builders make, untagged and tagged.
