@@ -379,7 +379,6 @@ fn frame_hex(dst: &str) -> String {
 }
 
 #[test]
-#[ignore = "needs the table-counters patch to pipeline.rs, rules.rs and cli/src/openflow/worker/requests.rs (see docs/openflow13-coverage.md)"]
 fn ovs_ofctl_dump_tables_counts_lookups_and_matches() {
     if !ready() {
         return;

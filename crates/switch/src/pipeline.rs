@@ -42,6 +42,7 @@
 mod groups;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use vnet_wire::flow::{VLAN_CFI, VLAN_VID_MASK};
@@ -86,6 +87,9 @@ pub struct Verdict {
     pub actions: Vec<Action>,
     /// Every flow that matched, table by table (for counters).
     pub matched: Vec<FlowRef>,
+    /// Every table looked up, in order (for the table counters: a table
+    /// in here without a flow in `matched` missed).
+    pub looked_up: Vec<u8>,
     /// The key bits the verdict depends on: a megaflow mask.
     pub wildcards: FlowKey,
     /// The table whose miss ended processing, if one did.
@@ -163,11 +167,47 @@ pub struct FlowModOutcome {
     pub removed: Vec<RemovedFlow>,
 }
 
+/// A table's TABLE_STATS counters: packets looked up in it, and those a
+/// flow (a table-miss flow included) matched. Shared by every snapshot of
+/// a pipeline, bumped by the datapath for every packet (cache hits
+/// included).
+#[derive(Debug, Default)]
+pub struct TableCounters {
+    lookups: AtomicU64,
+    matched: AtomicU64,
+}
+
+impl TableCounters {
+    pub fn lookups(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
+    }
+
+    pub fn matched(&self) -> u64 {
+        self.matched.load(Ordering::Relaxed)
+    }
+
+    pub fn record_lookup(&self) {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn record_match(&self) {
+        self.matched.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Counters are not part of what a pipeline is.
+impl PartialEq for TableCounters {
+    fn eq(&self, _: &TableCounters) -> bool {
+        true
+    }
+}
+
 /// N flow tables and their table-miss behaviour (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pipeline {
     version: u64,
     tables: Vec<Arc<FlowTable>>,
+    counters: Arc<[TableCounters]>,
     misses: Vec<TableMiss>,
     groups: Arc<BTreeMap<u32, Arc<GroupEntry>>>,
     meters: Arc<BTreeMap<u32, Arc<MeterEntry>>>,
@@ -187,6 +227,7 @@ impl Pipeline {
         Pipeline {
             version: 1,
             tables: vec![empty; n],
+            counters: (0..n).map(|_| TableCounters::default()).collect(),
             misses: vec![TableMiss::Drop; n],
             groups: Arc::default(),
             meters: Arc::default(),
@@ -218,6 +259,16 @@ impl Pipeline {
 
     pub fn n_flows(&self) -> usize {
         self.tables.iter().map(|t| t.len()).sum()
+    }
+
+    /// Table `id`'s counters.
+    pub fn table_counters(&self, id: u8) -> Option<&TableCounters> {
+        self.counters.get(usize::from(id))
+    }
+
+    /// Every table's counters, by table id (shared, for the datapath).
+    pub fn counters(&self) -> Arc<[TableCounters]> {
+        Arc::clone(&self.counters)
     }
 
     pub fn table_miss(&self, id: u8) -> Option<TableMiss> {
@@ -386,6 +437,7 @@ impl Pipeline {
         let mut v = Verdict {
             actions: Vec::new(),
             matched: Vec::new(),
+            looked_up: Vec::new(),
             wildcards: FlowKey::default(),
             table_miss: None,
             meters: Vec::new(),
@@ -405,6 +457,7 @@ impl Pipeline {
             let Some(table) = self.tables.get(t) else {
                 break false;
             };
+            v.looked_up.push(t as u8);
             let (hit, mask) = table.lookup_with_wildcards(&key);
             for (w, m) in wc.iter_mut().zip(to_words(&mask)) {
                 *w |= m;

@@ -314,14 +314,24 @@ impl PipelineRules {
     fn decision(&self, v: Verdict) -> Decision {
         let (ops, rewrites) = compile_verdict(&v, &self.pipeline);
         let matched = v.matched;
+        let looked_up = v.looked_up;
+        let counters = self.pipeline.counters();
         let epoch = self.epoch;
-        let hit: Option<Arc<dyn Fn(u64) + Send + Sync>> = if matched.is_empty() {
+        let hit: Option<Arc<dyn Fn(u64) + Send + Sync>> = if looked_up.is_empty() {
             None
         } else {
             Some(Arc::new(move |bytes: u64| {
                 let now = epoch.elapsed().as_millis() as u64;
+                for t in &looked_up {
+                    if let Some(c) = counters.get(usize::from(*t)) {
+                        c.record_lookup();
+                    }
+                }
                 for f in &matched {
                     f.stats.record(1, bytes, now);
+                    if let Some(c) = counters.get(usize::from(f.flow.table_id)) {
+                        c.record_match();
+                    }
                 }
             }))
         };

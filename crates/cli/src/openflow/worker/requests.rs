@@ -230,6 +230,8 @@ impl Worker {
             return Err(OFPBRC_BAD_PORT);
         }
         let actions = po.actions_to_switch().map_err(|e| e.kind)?;
+        // No queues exist: set_queue would otherwise do nothing, silently.
+        vnet_switch::pipeline::check_queues(&actions).map_err(|_| OFPBAC_BAD_QUEUE)?;
         let pipeline = set.pipeline(&self.switch).ok_or(OFPBRC_EPERM)?;
         for a in &actions {
             if let vnet_switch::flow::Action::Group(g) = a {
@@ -308,12 +310,12 @@ impl Worker {
                 pipeline
                     .tables()
                     .map(|(id, t)| {
-                        let matched = t.iter().map(|f| f.stats.packets()).sum();
+                        let c = pipeline.table_counters(id);
                         TableStats {
                             table_id: id,
                             active_count: t.len() as u32,
-                            lookup_count: matched,
-                            matched_count: matched,
+                            lookup_count: c.map_or(0, |c| c.lookups()),
+                            matched_count: c.map_or(0, |c| c.matched()),
                         }
                     })
                     .collect(),
