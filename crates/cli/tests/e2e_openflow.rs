@@ -1146,3 +1146,67 @@ fn example_openflow() {
     // (Retried: the failed round above leaves ARP resolutions pending.)
     assert_pingall(&lab);
 }
+
+/// A PACKET_IN's match carries the pipeline context (OpenFlow 1.3 §7.4.1):
+/// IN_PORT always, METADATA when an earlier table wrote some.
+#[test]
+fn packet_in_match_carries_metadata() {
+    if !ready(&[]) {
+        return;
+    }
+    let lab = TestLab::new("ofpimd");
+    up(
+        &lab,
+        &lab_text(
+            &lab.name,
+            "{ listen: \"ptcp:0\", fail_mode: secure }",
+            &[
+                "table=0,actions=write_metadata:0x42/0xff,goto_table:1",
+                "table=1,icmp,actions=controller",
+            ],
+            2,
+        ),
+    );
+    let mut c = Client::connect(&listener(&lab));
+    c.send(2, &Message::FeaturesRequest);
+    assert!(c
+        .recv_until(Duration::from_secs(5), |m| matches!(
+            m,
+            Message::FeaturesReply(_)
+        ))
+        .is_some());
+    // h1 pings h2: its ARP goes nowhere, so give h1 h2's MAC.
+    let mac = ip_json(Some(&lab.ns("h2")), &["link", "show", "eth0"])[0]["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    exec(
+        &lab,
+        "h1",
+        &[
+            "ip",
+            "neigh",
+            "replace",
+            &ip(2),
+            "lladdr",
+            &mac,
+            "dev",
+            "eth0",
+        ],
+    )
+    .ok();
+    let _ = exec(&lab, "h1", &["ping", "-c1", "-W1", &ip(2)]);
+    match c.recv_until(Duration::from_secs(10), |m| {
+        matches!(m, Message::PacketIn(_))
+    }) {
+        Some(Message::PacketIn(p)) => {
+            assert_eq!(p.table_id, 1);
+            assert_eq!(
+                p.r#match,
+                vnet_openflow::oxm::OxmMatch::packet_in(1, 0x42, 0),
+                "{p:?}"
+            );
+        }
+        m => panic!("no PACKET_IN: {m:?}"),
+    }
+}

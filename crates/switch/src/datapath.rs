@@ -161,6 +161,10 @@ pub struct ToController {
     pub table_id: u8,
     /// The cookie of that flow; all ones for a table miss.
     pub cookie: u64,
+    /// Pipeline context when the packet-in is made (the packet-in's match
+    /// carries them when non-zero): metadata and tunnel id.
+    pub metadata: u64,
+    pub tunnel_id: u64,
 }
 
 /// A frame for the controller: what a PACKET_IN carries (never buffered).
@@ -170,6 +174,9 @@ pub struct ControllerPacket {
     pub reason: PacketInReason,
     pub table_id: u8,
     pub cookie: u64,
+    /// See [`ToController::metadata`].
+    pub metadata: u64,
+    pub tunnel_id: u64,
     /// The whole frame's length.
     pub total_len: usize,
     /// The frame as it was at that point, cut to `max_len`.
@@ -602,6 +609,8 @@ impl Datapath {
             reason: to.reason,
             table_id: to.table_id,
             cookie: to.cookie,
+            metadata: to.metadata,
+            tunnel_id: to.tunnel_id,
             total_len: eth.len(),
             data: eth[..n].to_vec(),
         };

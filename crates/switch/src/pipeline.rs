@@ -87,6 +87,9 @@ pub struct Verdict {
     pub actions: Vec<Action>,
     /// Every flow that matched, table by table (for counters).
     pub matched: Vec<FlowRef>,
+    /// For each of `actions`: the pipeline context (metadata, tunnel id)
+    /// when it runs — what a packet-in it makes reports.
+    pub context: Vec<(u64, u64)>,
     /// Every table looked up, in order (for the table counters: a table
     /// in here without a flow in `matched` missed).
     pub looked_up: Vec<u8>,
@@ -437,6 +440,7 @@ impl Pipeline {
         let mut v = Verdict {
             actions: Vec::new(),
             matched: Vec::new(),
+            context: Vec::new(),
             looked_up: Vec::new(),
             wildcards: FlowKey::default(),
             table_miss: None,
@@ -493,6 +497,7 @@ impl Pipeline {
                                 key.tunnel_id = *id;
                             }
                             v.actions.push(*a);
+                            v.context.push((key.metadata, key.tunnel_id));
                         }
                     }
                     Instruction::ClearActions => {
@@ -532,6 +537,9 @@ impl Pipeline {
         if run_set {
             set.append_to(&mut v.actions);
         }
+        // The action set and a miss run with the context the walk ended with.
+        v.context
+            .resize(v.actions.len(), (key.metadata, key.tunnel_id));
         output_dependencies(&v.actions, &mut extra);
         for (w, m) in wc.iter_mut().zip(to_words(&extra)) {
             *w |= m;

@@ -145,6 +145,8 @@ pub fn compile(actions: &[Action]) -> (Vec<Op>, Vec<RewriteFn>) {
         reason,
         table_id: 0xff,
         cookie: u64::MAX,
+        metadata: 0,
+        tunnel_id: 0,
     };
     compile_with(
         actions,
@@ -164,6 +166,8 @@ fn invalid_ttl(f: Option<&FlowRef>) -> ToController {
         reason: PacketInReason::InvalidTtl,
         table_id: f.map_or(0, |f| f.flow.table_id),
         cookie: f.map_or(u64::MAX, |f| f.flow.cookie),
+        metadata: 0,
+        tunnel_id: 0,
     }
 }
 
@@ -185,6 +189,8 @@ pub fn compile_verdict(v: &Verdict, pipeline: &Pipeline) -> (Vec<Op>, Vec<Rewrit
         },
         table_id: f.flow.table_id,
         cookie: f.flow.cookie,
+        metadata: 0,
+        tunnel_id: 0,
     };
     // Apply-actions come first, flow by flow; then the action set, whose
     // output was written last by the last flow writing one; then a miss.
@@ -224,6 +230,8 @@ pub fn compile_verdict(v: &Verdict, pipeline: &Pipeline) -> (Vec<Op>, Vec<Rewrit
                     reason: PacketInReason::NoMatch,
                     table_id,
                     cookie: u64::MAX,
+                    metadata: 0,
+                    tunnel_id: 0,
                 },
                 (_, Some(f)) => from_flow(f, max_len),
                 _ => ToController {
@@ -231,13 +239,22 @@ pub fn compile_verdict(v: &Verdict, pipeline: &Pipeline) -> (Vec<Op>, Vec<Rewrit
                     reason: PacketInReason::Action,
                     table_id: 0,
                     cookie: u64::MAX,
+                    metadata: 0,
+                    tunnel_id: 0,
                 },
             }
         },
         ttl,
     );
-    // Each action became exactly one op, so a meter met after `n` actions
-    // goes in at op `n` (later meters first, so earlier indexes hold).
+    // Each action became exactly one op: its packet-in gets the pipeline
+    // context the walk had when it met the action.
+    for (op, ctx) in ops.iter_mut().zip(&v.context) {
+        if let Op::Controller(to) | Op::DecTtl(to) | Op::DecMplsTtl(to) = op {
+            (to.metadata, to.tunnel_id) = *ctx;
+        }
+    }
+    // A meter met after `n` actions goes in at op `n` (later meters
+    // first, so earlier indexes hold).
     for (n, m) in v.meters.iter().rev() {
         ops.insert((*n).min(ops.len()), Op::Meter(*m));
     }

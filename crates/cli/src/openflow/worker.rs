@@ -710,7 +710,7 @@ impl Worker {
                 reason: p.reason as u8,
                 table_id: p.table_id,
                 cookie: p.cookie,
-                r#match: OxmMatch::packet_in(p.in_port, 0, 0),
+                r#match: OxmMatch::packet_in(p.in_port, p.metadata, p.tunnel_id),
                 data,
             });
             self.broadcast(&msg);

@@ -1,0 +1,107 @@
+//! Packet-ins carry the pipeline context the spec asks for (OpenFlow 1.3
+//! §7.4.1): the metadata and tunnel id as they were when the packet-in was
+//! made — after earlier tables' write_metadata and earlier set_fields, not
+//! after the flow's own later instructions — for apply-actions, the action
+//! set, table-miss flows and TTL expiry, the same for cached decisions.
+
+mod support;
+
+use std::net::Ipv4Addr;
+
+use support::{Sw, A, B};
+use vnet_switch::datapath::{ControllerPacket, PacketInReason};
+use vnet_wire::build;
+
+fn udp() -> Vec<u8> {
+    build::udp4(
+        A,
+        B,
+        None,
+        Ipv4Addr::new(10, 0, 0, 1),
+        Ipv4Addr::new(10, 0, 0, 2),
+        1000,
+        2000,
+        b"payload",
+    )
+}
+
+/// Sends the frame twice (a pipeline walk, then a cache hit); both
+/// packet-ins must be the same; returns the first.
+fn one_packet_in(s: &mut Sw) -> ControllerPacket {
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        s.send(1, &udp());
+        let mut pins = s.packet_ins();
+        assert_eq!(pins.len(), 1, "{pins:?}");
+        seen.push(pins.remove(0));
+    }
+    let key = |p: &ControllerPacket| (p.reason, p.table_id, p.cookie, p.metadata, p.tunnel_id);
+    assert_eq!(key(&seen[0]), key(&seen[1]), "a cached decision differs");
+    seen.remove(0)
+}
+
+#[test]
+fn metadata_written_by_an_earlier_table_is_reported() {
+    let mut s = Sw::new(2);
+    s.flows(&[
+        "table=0,actions=write_metadata:0x5a00/0xff00,goto_table:1",
+        "table=1,cookie=0x7,udp,actions=controller",
+    ]);
+    let p = one_packet_in(&mut s);
+    assert_eq!(
+        (p.reason, p.table_id, p.cookie),
+        (PacketInReason::Action, 1, 7)
+    );
+    assert_eq!((p.metadata, p.tunnel_id), (0x5a00, 0));
+}
+
+#[test]
+fn a_flows_own_write_metadata_comes_after_its_apply_actions() {
+    let mut s = Sw::new(2);
+    s.flows(&["table=0,actions=controller,write_metadata:0x9"]);
+    assert_eq!(one_packet_in(&mut s).metadata, 0);
+    // ...but the action set runs after it.
+    let mut s = Sw::new(2);
+    s.flows(&["table=0,actions=write_actions(controller),write_metadata:0x9"]);
+    assert_eq!(one_packet_in(&mut s).metadata, 9);
+}
+
+#[test]
+fn table_miss_flows_report_the_context_too() {
+    let mut s = Sw::new(2);
+    s.flows(&[
+        "table=0,actions=write_metadata:0x3,goto_table:2",
+        "table=2,priority=0,actions=controller",
+    ]);
+    let p = one_packet_in(&mut s);
+    assert_eq!((p.reason, p.table_id), (PacketInReason::NoMatch, 2));
+    assert_eq!(p.metadata, 3);
+}
+
+#[test]
+fn tunnel_id_set_before_the_controller_action_is_reported() {
+    let mut s = Sw::new(2);
+    s.flows(&["table=0,actions=set_field:0x77->tunnel_id,controller"]);
+    let p = one_packet_in(&mut s);
+    assert_eq!((p.metadata, p.tunnel_id), (0, 0x77));
+    // A set_field after the controller action is not seen by it.
+    let mut s = Sw::new(2);
+    s.flows(&["table=0,actions=controller,set_field:0x77->tunnel_id"]);
+    assert_eq!(one_packet_in(&mut s).tunnel_id, 0);
+}
+
+#[test]
+fn an_expired_ttl_reports_the_context() {
+    let mut s = Sw::new(2);
+    s.flows(&[
+        "table=0,actions=write_metadata:0x11,goto_table:1",
+        "table=1,ip,actions=dec_ttl,output:2",
+    ]);
+    let mut f = udp();
+    f[14 + 8] = 1; // IPv4 TTL 1 (checksum irrelevant: it is not forwarded)
+    s.send(1, &f);
+    let pins = s.packet_ins();
+    assert_eq!(pins.len(), 1, "{pins:?}");
+    assert_eq!(pins[0].reason, PacketInReason::InvalidTtl);
+    assert_eq!(pins[0].metadata, 0x11);
+}
