@@ -612,7 +612,7 @@ impl Datapath {
             metadata: to.metadata,
             tunnel_id: to.tunnel_id,
             total_len: eth.len(),
-            data: eth[..n].to_vec(),
+            data: frame.eth_completed(n),
         };
         if sink(p) {
             self.stats.packet_ins += 1;

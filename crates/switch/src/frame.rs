@@ -89,15 +89,49 @@ impl Frame {
             .then(|| &self.buf[self.start..self.start + VNET_HDR_LEN])
     }
 
-    /// Re-expresses the frame for a socket without vnet headers: drops the
-    /// header. (Checksums the header said were pending must already be
-    /// complete, which holds for frames from non-offloading sources.)
+    /// Re-expresses the frame for a socket without vnet headers: completes
+    /// a checksum the header says is pending (a veth with offloads on
+    /// leaves TCP/UDP checksums to the next hop), then drops the header.
+    /// Segmentation offload (GSO) must have been dealt with before.
     pub fn strip_vnet(&mut self) {
+        self.complete_checksum();
         if self.vnet && self.len >= VNET_HDR_LEN {
             self.start += VNET_HDR_LEN;
             self.len -= VNET_HDR_LEN;
         }
         self.vnet = false;
+    }
+
+    /// The pending checksum (`NEEDS_CSUM`, with `csum_start` and
+    /// `csum_offset` counted from the Ethernet header), if any.
+    fn pending_checksum(&self) -> Option<(usize, usize)> {
+        let h = self.vnet_hdr()?;
+        (h[0] & VNET_F_NEEDS_CSUM != 0).then(|| (usize::from(le16(h, 6)), usize::from(le16(h, 8))))
+    }
+
+    /// Fills in the checksum the vnet header says is pending, in place,
+    /// and clears the flag (a no-op without one).
+    pub fn complete_checksum(&mut self) {
+        let Some((start, offset)) = self.pending_checksum() else {
+            return;
+        };
+        let s = self.start;
+        let eth = &mut self.buf[s + VNET_HDR_LEN..s + self.len];
+        if vnet_wire::checksum::complete_partial(eth, start, offset).is_ok() {
+            self.buf[s] &= !VNET_F_NEEDS_CSUM;
+        }
+    }
+
+    /// The first `n` bytes of the Ethernet frame, with a pending checksum
+    /// completed: what a reader without vnet headers (a controller's
+    /// packet-in) must see.
+    pub fn eth_completed(&self, n: usize) -> Vec<u8> {
+        let mut data = self.eth().to_vec();
+        if let Some((start, offset)) = self.pending_checksum() {
+            let _ = vnet_wire::checksum::complete_partial(&mut data, start, offset);
+        }
+        data.truncate(n);
+        data
     }
 
     /// Adds a zero vnet header (no offloads pending).

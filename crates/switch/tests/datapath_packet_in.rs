@@ -3,12 +3,15 @@
 //! made — after earlier tables' write_metadata and earlier set_fields, not
 //! after the flow's own later instructions — for apply-actions, the action
 //! set, table-miss flows and TTL expiry, the same for cached decisions.
+//! And a frame whose checksum a veth left to the next hop
+//! (CHECKSUM_PARTIAL, in the vnet header) reaches the controller, and
+//! ports without vnet headers, with the checksum filled in.
 
 mod support;
 
 use std::net::Ipv4Addr;
 
-use support::{Sw, A, B};
+use support::{assert_checksums, partial, Sw, A, B};
 use vnet_switch::datapath::{ControllerPacket, PacketInReason};
 use vnet_wire::build;
 
@@ -104,4 +107,45 @@ fn an_expired_ttl_reports_the_context() {
     assert_eq!(pins.len(), 1, "{pins:?}");
     assert_eq!(pins[0].reason, PacketInReason::InvalidTtl);
     assert_eq!(pins[0].metadata, 0x11);
+}
+
+fn tcp() -> Vec<u8> {
+    build::tcp4(
+        A,
+        B,
+        None,
+        Ipv4Addr::new(10, 0, 0, 1),
+        Ipv4Addr::new(10, 0, 0, 2),
+        40000,
+        80,
+        0x02,
+        b"syn",
+    )
+}
+
+#[test]
+fn pending_checksums_are_completed_for_the_controller_and_plain_ports() {
+    for frame in [tcp(), udp()] {
+        let (f, hdr) = partial(&frame);
+        assert_ne!(f, frame, "the partial frame has no valid checksum yet");
+        let mut wire = hdr.to_vec();
+        wire.extend_from_slice(&f);
+        // Port 3 has vnet headers; 1 and 2 are plain.
+        let mut s = Sw::with_vnet_port(2);
+        s.flows(&["in_port=3,actions=controller,output:1"]);
+        s.send_vnet(&wire);
+        let pins = s.packet_ins();
+        assert_eq!(pins.len(), 1);
+        assert_eq!(pins[0].data, frame, "packet-in");
+        assert_checksums(&pins[0].data);
+        assert_eq!(s.out(1), vec![frame.clone()], "plain port");
+        // A cut packet-in (max_len) is the completed frame's first bytes.
+        s.flows(&["priority=40000,in_port=3,actions=controller:40"]);
+        s.send_vnet(&wire);
+        assert_eq!(s.packet_ins()[0].data, frame[..40]);
+        // A port with vnet headers still gets the offload as it came.
+        s.flows(&["priority=50000,in_port=3,actions=in_port"]);
+        s.send_vnet(&wire);
+        assert_eq!(s.out_vnet(), vec![wire.clone()]);
+    }
 }
