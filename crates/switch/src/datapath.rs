@@ -140,6 +140,20 @@ pub enum Op {
     Nop,
 }
 
+/// OpenFlow port config bits (`ofp_port_config`) a PORT_MOD may set.
+pub mod port_config {
+    /// Administratively down (the device is set down too).
+    pub const PORT_DOWN: u32 = 1 << 0;
+    /// Drop everything received on the port.
+    pub const NO_RECV: u32 = 1 << 2;
+    /// Drop everything forwarded to the port.
+    pub const NO_FWD: u32 = 1 << 5;
+    /// No packet-ins for frames received on the port.
+    pub const NO_PACKET_IN: u32 = 1 << 6;
+    /// The bits the switch implements.
+    pub const SUPPORTED: u32 = PORT_DOWN | NO_RECV | NO_FWD | NO_PACKET_IN;
+}
+
 /// Why a frame goes to the controller (`ofp_packet_in_reason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum PacketInReason {
@@ -308,6 +322,9 @@ pub struct Datapath {
     controller: Option<ControllerSink>,
     /// Ports whose link is down (see [`Datapath::set_port_live`]).
     link_down: std::collections::HashSet<u32>,
+    /// OpenFlow port config bits set by PORT_MOD (see [`port_config`]),
+    /// by port number; absent = 0.
+    port_config: HashMap<u32, u32>,
 }
 
 /// Where a port mirror writes.
@@ -340,7 +357,30 @@ impl Datapath {
             mirrors: HashMap::new(),
             controller: None,
             link_down: Default::default(),
+            port_config: HashMap::new(),
         }
+    }
+
+    /// Sets a port's OpenFlow config bits (PORT_MOD): [`port_config`]'s
+    /// NO_RECV, NO_FWD and NO_PACKET_IN take effect here, at once and for
+    /// cached decisions too (they are checked when a frame is received,
+    /// queued for output or handed to the controller); PORT_DOWN is only
+    /// recorded (the caller sets the device down).
+    pub fn set_port_config(&mut self, ofport: u32, config: u32) {
+        if config == 0 {
+            self.port_config.remove(&ofport);
+        } else {
+            self.port_config.insert(ofport, config);
+        }
+    }
+
+    /// A port's config bits (0 unless a PORT_MOD set some).
+    pub fn port_config(&self, ofport: u32) -> u32 {
+        self.port_config.get(&ofport).copied().unwrap_or(0)
+    }
+
+    fn port_has(&self, ofport: u32, bit: u32) -> bool {
+        !self.port_config.is_empty() && self.port_config(ofport) & bit != 0
     }
 
     /// Sets (Some) or clears (None) where packet-ins go.
@@ -441,6 +481,7 @@ impl Datapath {
                 return Err(e);
             }
         };
+        let no_recv = self.port_has(self.ports[pi].ofport, port_config::NO_RECV);
         for i in 0..got {
             if !self.mirrors.is_empty() {
                 let ofport = self.ports[pi].ofport;
@@ -450,6 +491,10 @@ impl Datapath {
             let st = &mut self.ports[pi].stats;
             st.rx_packets += 1;
             st.rx_bytes += len;
+            if no_recv {
+                st.rx_dropped += 1;
+                continue;
+            }
             self.forward(pi, &mut rx, i, now_ms);
         }
         self.flush(&rx);
@@ -594,6 +639,9 @@ impl Datapath {
 
     /// Hands a copy of the frame, as it is now, to the controller sink.
     fn packet_in(&mut self, in_port: u32, frame: &Frame, to: &ToController) {
+        if self.port_has(in_port, port_config::NO_PACKET_IN) {
+            return;
+        }
         let Some(sink) = &self.controller else {
             self.stats.packet_in_dropped += 1;
             return;
@@ -678,6 +726,10 @@ impl Datapath {
         refs: &mut Vec<(usize, usize)>,
         variant: Option<Variant>,
     ) {
+        if self.port_has(self.ports[q].ofport, port_config::NO_FWD) {
+            self.ports[q].stats.tx_dropped += 1;
+            return;
+        }
         let want_vnet = self.ports[q].io.vnet_hdr();
         let f = &rx[i];
         if variant.is_none() {

@@ -149,3 +149,43 @@ fn pending_checksums_are_completed_for_the_controller_and_plain_ports() {
         assert_eq!(s.out_vnet(), vec![wire.clone()]);
     }
 }
+
+#[test]
+fn port_config_bits_apply_to_cached_decisions_at_once() {
+    use vnet_switch::datapath::port_config::{NO_FWD, NO_PACKET_IN, NO_RECV};
+    let mut s = Sw::new(3);
+    s.flows(&["in_port=1,actions=controller,output:2,output:3"]);
+    s.send(1, &udp());
+    assert_eq!(s.packet_ins().len(), 1);
+    assert_eq!((s.out(2).len(), s.out(3).len()), (1, 1));
+    // NO_PACKET_IN on the ingress port: forwarded, no packet-in.
+    s.dp.set_port_config(1, NO_PACKET_IN);
+    s.send(1, &udp());
+    assert!(s.packet_ins().is_empty());
+    assert_eq!((s.out(2).len(), s.out(3).len()), (1, 1));
+    // NO_FWD on port 3: only port 3 stops getting frames.
+    s.dp.set_port_config(1, 0);
+    s.dp.set_port_config(3, NO_FWD);
+    s.send(1, &udp());
+    assert_eq!(
+        (s.packet_ins().len(), s.out(2).len(), s.out(3).len()),
+        (1, 1, 0)
+    );
+    // NO_RECV on port 1: nothing happens at all; counted as dropped.
+    s.dp.set_port_config(3, 0);
+    s.dp.set_port_config(1, NO_RECV);
+    let before = s.dp.ports[0].stats.rx_dropped;
+    s.send(1, &udp());
+    assert_eq!(
+        (s.packet_ins().len(), s.out(2).len(), s.out(3).len()),
+        (0, 0, 0)
+    );
+    assert_eq!(s.dp.ports[0].stats.rx_dropped, before + 1);
+    // Cleared: as before.
+    s.dp.set_port_config(1, 0);
+    s.send(1, &udp());
+    assert_eq!(
+        (s.packet_ins().len(), s.out(2).len(), s.out(3).len()),
+        (1, 1, 1)
+    );
+}

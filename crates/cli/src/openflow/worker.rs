@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use vnet_openflow::conn::{ConnConfig, ConnEvent, ConnState, Connection, RoleArbiter};
-use vnet_openflow::msg::basic::{ControllerRole, PortStatus, OFPPR_ADD, OFPPR_DELETE};
+use vnet_openflow::msg::basic::{
+    ControllerRole, PortStatus, OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY,
+};
 use vnet_openflow::msg::flow::{PacketIn, OFP_NO_BUFFER};
 use vnet_openflow::msg::Message;
 use vnet_openflow::oxm::OxmMatch;
@@ -118,6 +120,7 @@ pub(super) fn spawn(s: Spawn) -> Result<JoinHandle<()>, String> {
         epoch: Instant::now(),
         any_up: false,
         ports: Vec::new(),
+        ports_changed: false,
         macs: HashMap::new(),
         publish_at: None,
         save_at: None,
@@ -209,6 +212,15 @@ struct Peer {
 struct PortInfo {
     ofport: u32,
     name: String,
+    /// OpenFlow config bits (PORT_MOD).
+    config: u32,
+}
+
+impl PortInfo {
+    /// The same port (a changed config is a MODIFY, not a new port).
+    fn same_port(&self, other: &PortInfo) -> bool {
+        (self.ofport, &self.name) == (other.ofport, &other.name)
+    }
 }
 
 struct Worker {
@@ -230,6 +242,9 @@ struct Worker {
     any_up: bool,
     /// The ports last described to the controllers.
     ports: Vec<PortInfo>,
+    /// A PORT_MOD changed a port: re-read and announce at the end of the
+    /// turn (the switch set is locked while requests run).
+    ports_changed: bool,
     /// Port name → (MAC, link up), read from the kernel.
     macs: HashMap<String, ([u8; 6], bool)>,
     /// When applied flow-mods are due to be published, and saved.
@@ -368,6 +383,9 @@ impl Worker {
         }
         self.deliver_packet_ins();
         self.deliver_notices();
+        if std::mem::take(&mut self.ports_changed) {
+            self.refresh_ports(true);
+        }
         for i in 0..self.peers.len() {
             if let Some(ConnEvent::Closed(r)) = self.peers[i].conn.on_timeout(now) {
                 self.closing(i, now, &r.to_string());
@@ -739,7 +757,8 @@ impl Worker {
     }
 
     /// Re-reads the switch's ports; with `announce`, sends PORT_STATUS
-    /// for those added and removed since the last look.
+    /// for those added and removed since the last look, and MODIFY for
+    /// those whose config (PORT_MOD) changed.
     fn refresh_ports(&mut self, announce: bool) {
         let Some(arc) = self.set.upgrade() else {
             return;
@@ -750,22 +769,32 @@ impl Worker {
             };
             (set_ports(&set, &self.switch), set.netns_of(&self.switch))
         };
+        let known = |list: &[PortInfo], p: &PortInfo| list.iter().any(|q| q.same_port(p));
         let gone: Vec<PortInfo> = self
             .ports
             .iter()
-            .filter(|p| !ports.contains(p))
+            .filter(|p| !known(&ports, p))
             .cloned()
             .collect();
         let added: Vec<PortInfo> = ports
             .iter()
-            .filter(|p| !self.ports.contains(p))
+            .filter(|p| !known(&self.ports, p))
+            .cloned()
+            .collect();
+        let modified: Vec<PortInfo> = ports
+            .iter()
+            .filter(|p| known(&self.ports, p) && !self.ports.contains(p))
             .cloned()
             .collect();
         if let Some(ns) = netns {
             self.macs = read_macs(&ns);
         }
         if announce {
-            for (reason, list) in [(OFPPR_DELETE, &gone), (OFPPR_ADD, &added)] {
+            for (reason, list) in [
+                (OFPPR_DELETE, &gone),
+                (OFPPR_ADD, &added),
+                (OFPPR_MODIFY, &modified),
+            ] {
                 for p in list {
                     let desc = self.port_desc(p);
                     self.broadcast(&Message::PortStatus(PortStatus { reason, desc }));
@@ -781,7 +810,7 @@ impl Worker {
             port_no: p.ofport,
             hw_addr: mac,
             name: p.name.clone(),
-            config: 0,
+            config: p.config,
             state: if up { OFPPS_LIVE } else { OFPPS_LINK_DOWN },
             curr: OFPPF_10GB_FD | OFPPF_COPPER,
             advertised: 0,
@@ -804,6 +833,7 @@ fn set_ports(set: &SwitchSet, switch: &str) -> Vec<PortInfo> {
                     .map(|p| PortInfo {
                         ofport: p.ofport,
                         name: p.name.clone(),
+                        config: d.port_config(p.ofport),
                     })
                     .collect()
             })

@@ -266,10 +266,28 @@ impl Worker {
         if desc.hw_addr != [0; 6] && desc.hw_addr != pm.hw_addr {
             return Err(OFPPMFC_BAD_HW_ADDR);
         }
-        // Port config bits (down, no_recv, no_fwd, ...) are not supported.
-        if pm.mask != 0 {
+        use vnet_switch::datapath::port_config::{PORT_DOWN, SUPPORTED};
+        if pm.mask & !SUPPORTED != 0 {
             return Err(OFPPMFC_BAD_CONFIG);
         }
+        // Nothing to advertise: no speeds or media can be chosen.
+        if pm.advertise != 0 {
+            return Err(OFPPMFC_BAD_ADVERTISE);
+        }
+        let dp = set.datapath(&self.switch).ok_or(OFPBRC_EPERM)?;
+        let old = dp.lock().map_err(|_| OFPBRC_EPERM)?.port_config(p.ofport);
+        let new = (old & !pm.mask) | (pm.config & pm.mask);
+        if (old ^ new) & PORT_DOWN != 0 {
+            let ns = set.netns_of(&self.switch).ok_or(OFPBRC_EPERM)?;
+            set_admin_up(&ns, &p.name, new & PORT_DOWN == 0).map_err(|e| {
+                self.log(format_args!("PORT_MOD of {}: {e}", p.name));
+                OFPPMFC_EPERM
+            })?;
+        }
+        dp.lock()
+            .map_err(|_| OFPBRC_EPERM)?
+            .set_port_config(p.ofport, new);
+        self.ports_changed = true;
         Ok(())
     }
 
@@ -406,4 +424,16 @@ impl Worker {
             ReqBody::MeterFeatures => Body::MeterFeatures(MeterFeatures::supported()),
         })
     }
+}
+
+/// Sets a switch port's device administratively up or down (PORT_MOD's
+/// PORT_DOWN), in the switch's namespace.
+fn set_admin_up(netns: &str, name: &str, up: bool) -> Result<(), String> {
+    let ns = vnet_sys::Netns::open(netns).map_err(|e| e.to_string())?;
+    ns.run(|| {
+        let mut nl = vnet_sys::Netlink::open().map_err(|e| e.to_string())?;
+        let index = nl.index_of(name).map_err(|e| e.to_string())?;
+        nl.set_up(index, up).map_err(|e| e.to_string())
+    })
+    .map_err(|e| e.to_string())?
 }
