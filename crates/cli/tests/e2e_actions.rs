@@ -19,8 +19,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
@@ -59,129 +58,16 @@ const OWN_FLOWS: &[&str] = &[
     "priority=205,ip actions=write_actions(copy_ttl_out,push_mpls:0x8847,output:2)",
 ];
 
-fn sw(lab: &TestLab, args: &[&str]) -> Run {
-    let mut full = vec!["switch", &lab.name, "sw1"];
-    full.extend_from_slice(args);
-    vnet(&full)
-}
-
-fn ready() -> bool {
-    if !root_or_skip() {
-        return false;
-    }
-    let ok = Command::new("ovs-ofctl")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIP: ovs-ofctl is not installed");
-    }
-    ok
-}
-
-/// `ovs-ofctl -O OpenFlow13 ARGS...`, bounded in time.
-fn ofctl(args: &[&str]) -> Run {
-    let out = Command::new("timeout")
-        .args(["120", "ovs-ofctl", "-O", "OpenFlow13"])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run ovs-ofctl");
-    Run {
-        what: format!("ovs-ofctl {}", args.join(" ")),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    f()
-}
-
-/// A lab of one secure switch listening on `ptcp:0`, hosts h1 and h2 on
-/// its ports 1 and 2 at 10.81.0.1 and .2.
-fn lab_up(tag: &str) -> TestLab {
-    let lab = TestLab::new(tag);
-    let s = format!(
-        "name: {}\nnodes:\n  sw1:\n    kind: switch\n    openflow: {{ listen: \"ptcp:0\", fail_mode: secure }}\n  h1: {{ kind: host }}\n  h2: {{ kind: host }}\nlinks:\n  - endpoints: [{{ node: h1, addresses: [10.81.0.1/24] }}, sw1]\n  - endpoints: [{{ node: h2, addresses: [10.81.0.2/24] }}, sw1]\n",
-        lab.name
-    );
-    let path = lab.write("lab.yaml", &s);
-    vnet(&["up", &path]).ok();
-    lab
-}
-
-/// `tcp:ADDR` of sw1's listener.
-fn listener(lab: &TestLab) -> String {
-    let mut bound = None;
-    wait_for(Duration::from_secs(10), || {
-        bound = sw(lab, &["show", "--json"])
-            .ok()
-            .json()
-            .pointer("/openflow/listeners/0/bound")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        bound.is_some()
-    });
-    format!("tcp:{}", bound.expect("sw1 has a bound listener"))
-}
-
-/// A dump-flows line without counters, durations, cookie 0 and table 0.
-fn strip(line: &str) -> String {
-    line.trim()
-        .split(", ")
-        .filter(|f| {
-            ![
-                "duration=",
-                "n_packets=",
-                "n_bytes=",
-                "cookie=0x0",
-                "table=0",
-                "idle_age=",
-            ]
-            .iter()
-            .any(|p| f.starts_with(p))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The flows ovs-ofctl dumps, stripped and sorted.
-fn dumped(target: &str) -> Vec<String> {
-    let r = ofctl(&["dump-flows", target]).ok();
-    let mut v: Vec<String> = r
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with(' '))
-        .map(strip)
-        .collect();
-    v.sort();
-    v
-}
+/// Hosts h1 and h2 at 10.81.0.1 and .2.
+const HOSTS: Hosts = Hosts(81);
 
 /// The switch's own dump, in ovs-ofctl's `MATCH actions=` form, sorted,
 /// ports by number.
 fn own_dump(lab: &TestLab) -> Vec<String> {
-    let j = sw(lab, &["dump-flows", "--json"]).ok().json();
-    let mut v: Vec<String> = j
-        .as_array()
-        .expect("dump-flows --json")
-        .iter()
+    let mut v: Vec<String> = own_flows(lab)
+        .into_iter()
         .map(|f| {
-            f["flow"]
-                .as_str()
-                .expect("flow")
-                .replacen(",actions=", " actions=", 1)
-                .replace("output:h1", "output:1")
+            f.replace("output:h1", "output:1")
                 .replace("output:h2", "output:2")
         })
         .collect();
@@ -189,38 +75,12 @@ fn own_dump(lab: &TestLab) -> Vec<String> {
     v
 }
 
-fn sorted(flows: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = flows.iter().map(|s| s.to_string()).collect();
-    v.sort();
-    v
-}
-
-fn worker_pid(lab: &str) -> Option<i32> {
-    for e in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).filter(|a| !a.is_empty()).collect();
-        if args.len() == 4
-            && args[1] == b"switchd"
-            && args[2] == lab.as_bytes()
-            && args[3] == b"--worker"
-        {
-            return Some(pid);
-        }
-    }
-    None
-}
-
 #[test]
 fn ovs_ofctl_every_action_and_set_field_round_trips() {
-    if !ready() {
+    if !ready(&["ovs-ofctl"]) {
         return;
     }
-    let lab = lab_up("ofact");
+    let lab = HOSTS.secure_lab("ofact", 2);
     let t = listener(&lab);
     for f in OVS_FLOWS {
         ofctl(&["add-flow", &t, &f.replacen(" actions=", ",actions=", 1)]).ok();
@@ -251,23 +111,7 @@ fn ovs_ofctl_every_action_and_set_field_round_trips() {
     assert_eq!(dumped(&t), want);
 
     // After a restart from the flows file, the same flows.
-    let file = state_dir(&lab.name).join("flows-sw1.txt");
-    assert!(wait_for(Duration::from_secs(5), || {
-        std::fs::read_to_string(&file).is_ok_and(|t| t.lines().count() == OVS_FLOWS.len())
-    }));
-    let pid = worker_pid(&lab.name).expect("worker");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    assert!(
-        wait_for(Duration::from_secs(20), || worker_pid(&lab.name)
-            .is_some_and(|p| p != pid)
-            && sw(&lab, &["show", "--json"]).success()),
-        "the worker did not come back"
-    );
-    let t = listener(&lab);
+    let t = restart_when_saved(&lab, OVS_FLOWS.len());
     assert_eq!(dumped(&t), want, "after a restart");
 }
 
@@ -276,28 +120,41 @@ fn actions_ovs_ofctl_lacks_round_trip_through_vnet_switch() {
     if !root_or_skip() {
         return;
     }
-    let lab = lab_up("ofown");
+    let lab = HOSTS.secure_lab("ofown", 2);
     for f in OWN_FLOWS {
         sw(
             &lab,
+            "sw1",
             &["add-flow", &f.replacen(" actions=", ",actions=", 1)],
         )
         .ok();
     }
     assert_eq!(own_dump(&lab), sorted(OWN_FLOWS));
     // Refusals name the problem.
-    let r = sw(&lab, &["add-flow", "ip,actions=copy_ttl_in,output:1"]).fails();
+    let r = sw(
+        &lab,
+        "sw1",
+        &["add-flow", "ip,actions=copy_ttl_in,output:1"],
+    )
+    .fails();
     assert!(r.stderr.contains("copy_ttl_in requires"), "{r:#?}");
-    let r = sw(&lab, &["add-flow", "actions=push_pbb:0x8100,output:1"]).fails();
+    let r = sw(
+        &lab,
+        "sw1",
+        &["add-flow", "actions=push_pbb:0x8100,output:1"],
+    )
+    .fails();
     assert!(r.stderr.contains("0x8100"), "{r:#?}");
-    let r = sw(&lab, &["add-flow", "actions=set_queue:1,output:1"]).fails();
+    let r = sw(&lab, "sw1", &["add-flow", "actions=set_queue:1,output:1"]).fails();
     assert!(r.stderr.contains("no queues"), "{r:#?}");
 }
 
 fn ping(lab: &TestLab, from: &str, to: &str) -> Run {
-    vnet(&[
-        "exec", &lab.name, from, "--", "timeout", "10", "ping", "-n", "-c3", "-i0.2", "-W2", to,
-    ])
+    exec(
+        lab,
+        from,
+        &["timeout", "10", "ping", "-n", "-c3", "-i0.2", "-W2", to],
+    )
 }
 
 #[test]
@@ -305,7 +162,7 @@ fn pings_cross_the_switch_inside_mpls_and_pbb() {
     if !root_or_skip() {
         return;
     }
-    let lab = lab_up("ofencap");
+    let lab = HOSTS.secure_lab("ofencap", 2);
     // h1 → h2: MPLS pushed in table 0, matched by label in table 1 (after
     // the push), popped with dec_ttl. h2 → h1: PBB pushed with an I-SID,
     // matched in table 1, popped. ARP floods.
@@ -316,14 +173,14 @@ fn pings_cross_the_switch_inside_mpls_and_pbb() {
         "table=1,mpls,mpls_label=1234,mpls_bos=1,actions=pop_mpls:0x0800,dec_ttl,output:2",
         "table=1,dl_type=0x88e7,actions=pop_pbb,output:1",
     ] {
-        sw(&lab, &["add-flow", f]).ok();
+        sw(&lab, "sw1", &["add-flow", f]).ok();
     }
-    let r = ping(&lab, "h1", "10.81.0.2");
+    let r = ping(&lab, "h1", &HOSTS.ip(2));
     assert!(r.success(), "{r:#?}");
     // The echo replies came back with TTL 64 (PBB), the requests arrived
     // with 63 (dec_ttl after the MPLS pop): the replies say ttl=64.
     assert!(r.stdout.contains("ttl=64"), "{}", r.stdout);
-    let dump = sw(&lab, &["dump-flows"]).ok().stdout;
+    let dump = sw(&lab, "sw1", &["dump-flows"]).ok().stdout;
     for (flow, at_least) in [("mpls_label=1234", 3), ("dl_type=0x88e7", 3)] {
         let line = dump
             .lines()
@@ -347,21 +204,9 @@ fn iperf_received(r: &Run) -> u64 {
         .unwrap_or(0)
 }
 
-fn iperf_ready() -> bool {
-    let ok = Command::new("iperf3")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIP: iperf3 is not installed");
-    }
-    ok
-}
-
 #[test]
 fn tcp_crosses_an_mpls_and_pbb_core_with_offloads_on() {
-    if !root_or_skip() || !iperf_ready() {
+    if !ready(&["iperf3"]) {
         return;
     }
     // h1 - sw1 = sw2 - h2: sw1 labels (MPLS) what goes to h2 and sw2 pops
@@ -399,13 +244,8 @@ fn tcp_crosses_an_mpls_and_pbb_core_with_offloads_on() {
         "in_port=h2,ip,actions=push_pbb:0x88e7,set_field:0x77->pbb_isid,output:sw1",
     );
     add("sw2", "in_port=h2,arp,actions=output:sw1");
-    let exec = |node: &str, args: &[&str]| {
-        let mut full = vec!["exec", &lab.name, node, "--"];
-        full.extend_from_slice(args);
-        vnet(&full)
-    };
     for (port, reverse) in [("5301", false), ("5302", true)] {
-        exec("h2", &["iperf3", "-s", "-1", "-D", "-p", port]).ok();
+        exec(&lab, "h2", &["iperf3", "-s", "-1", "-D", "-p", port]).ok();
         let mut ok = false;
         for _ in 0..50 {
             let mut args = vec!["timeout", "30", "iperf3", "-c", "10.83.0.2", "-p", port];
@@ -413,7 +253,7 @@ fn tcp_crosses_an_mpls_and_pbb_core_with_offloads_on() {
             if reverse {
                 args.push("-R");
             }
-            let r = exec("h1", &args);
+            let r = exec(&lab, "h1", &args);
             if r.stdout.contains("Connection refused") || !r.success() && r.stdout.is_empty() {
                 std::thread::sleep(Duration::from_millis(100));
                 continue;

@@ -10,130 +10,15 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
 
 // ---------------------------------------------------------------- helpers
 
-/// `vnet switch LAB sw1 ARGS...`.
-fn sw(lab: &TestLab, args: &[&str]) -> Run {
-    let mut full = vec!["switch", &lab.name, "sw1"];
-    full.extend_from_slice(args);
-    vnet(&full)
-}
-
-fn exec(lab: &TestLab, node: &str, args: &[&str]) -> Run {
-    let mut full = vec!["exec", &lab.name, node, "--"];
-    full.extend_from_slice(args);
-    vnet(&full)
-}
-
-/// Root and ovs-ofctl, or SKIP.
-fn ready() -> bool {
-    if !root_or_skip() {
-        return false;
-    }
-    let ok = Command::new("sh")
-        .args(["-c", "command -v ovs-ofctl"])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIP: ovs-ofctl is not installed");
-    }
-    ok
-}
-
-/// `ovs-ofctl -O OpenFlow13 ARGS...`, bounded in time.
-fn ofctl(args: &[&str]) -> Run {
-    let out = Command::new("timeout")
-        .args(["120", "ovs-ofctl", "-O", "OpenFlow13"])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run ovs-ofctl");
-    Run {
-        what: format!("ovs-ofctl {}", args.join(" ")),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    f()
-}
-
-/// Switch `sw1` (secure OpenFlow switch listening on `ptcp:0`) and hosts
-/// h1..hn at 10.79.0.I/24.
-fn up(lab: &TestLab, n: usize) {
-    let mut s = format!(
-        "name: {}\nnodes:\n  sw1:\n    kind: switch\n    openflow: {{ listen: \"ptcp:0\", fail_mode: secure }}\n",
-        lab.name
-    );
-    for i in 1..=n {
-        s.push_str(&format!("  h{i}: {{ kind: host }}\n"));
-    }
-    s.push_str("links:\n");
-    for i in 1..=n {
-        s.push_str(&format!(
-            "  - endpoints: [{{ node: h{i}, addresses: [10.79.0.{i}/24] }}, sw1]\n"
-        ));
-    }
-    let path = lab.write("lab.yaml", &s);
-    vnet(&["up", &path]).ok();
-}
-
-/// `tcp:127.0.0.1:PORT` of sw1's listener.
-fn listener(lab: &TestLab) -> String {
-    let mut bound = None;
-    wait_for(Duration::from_secs(10), || {
-        bound = sw(lab, &["show", "--json"]).json()["openflow"]["listeners"][0]["bound"]
-            .as_str()
-            .map(str::to_string);
-        bound.is_some()
-    });
-    format!("tcp:{}", bound.expect("sw1 has a bound listener"))
-}
-
-fn ping_once(lab: &TestLab, from: usize, to: usize) -> bool {
-    let ip = format!("10.79.0.{to}");
-    exec(
-        lab,
-        &format!("h{from}"),
-        &["timeout", "5", "ping", "-n", "-c1", "-W1", &ip],
-    )
-    .success()
-}
-
-#[track_caller]
-fn assert_reaches(lab: &TestLab, from: usize, to: usize) {
-    assert!(
-        (0..4).any(|_| ping_once(lab, from, to)),
-        "h{from} should reach h{to}"
-    );
-}
-
-#[track_caller]
-fn assert_unreachable(lab: &TestLab, from: usize, to: usize) {
-    let ip = format!("10.79.0.{to}");
-    let r = exec(
-        lab,
-        &format!("h{from}"),
-        &["timeout", "6", "ping", "-n", "-c2", "-i0.3", "-W1", &ip],
-    );
-    assert!(!r.success(), "h{from} should not reach h{to}: {r:#?}");
-}
+/// Hosts h1..hn at 10.79.0.I/24.
+const HOSTS: Hosts = Hosts(79);
 
 /// The lines of an ovs-ofctl dump after its header, trimmed.
 fn body(r: &Run) -> Vec<String> {
@@ -160,48 +45,8 @@ fn number(text: &str, after: &str, key: &str) -> u64 {
         .unwrap_or_else(|_| panic!("{key} in {rest}"))
 }
 
-fn worker_pid(lab: &str) -> Option<i32> {
-    for e in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).filter(|a| !a.is_empty()).collect();
-        if args.len() == 4
-            && args[1] == b"switchd"
-            && args[2] == lab.as_bytes()
-            && args[3] == b"--worker"
-        {
-            return Some(pid);
-        }
-    }
-    None
-}
-
-/// Kills the switch daemon's worker and waits for its successor.
-fn restart_worker(lab: &TestLab) {
-    let pid = worker_pid(&lab.name).expect("worker");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    assert!(
-        wait_for(Duration::from_secs(20), || worker_pid(&lab.name)
-            .is_some_and(|p| p != pid)
-            && sw(lab, &["show", "--json"]).success()),
-        "the worker did not come back"
-    );
-}
-
 fn port_tx(lab: &TestLab, port: u64) -> u64 {
-    let j = sw(lab, &["dump-ports", "--json"]).ok().json();
-    j.as_array()
-        .and_then(|a| a.iter().find(|p| p["port"] == port))
-        .map(|p| p["stats"]["tx_packets"].as_u64().unwrap_or(0))
-        .unwrap_or_else(|| panic!("no port {port}: {j}"))
+    port_stats(lab, port)["tx_packets"].as_u64().unwrap_or(0)
 }
 
 // ------------------------------------------------------------------ tests
@@ -212,11 +57,10 @@ fn port_tx(lab: &TestLab, port: u64) -> u64 {
 /// del-groups / del-meters take their flows with them.
 #[test]
 fn ovs_ofctl_groups_meters_and_traffic() {
-    if !ready() {
+    if !ready(&["ovs-ofctl"]) {
         return;
     }
-    let lab = TestLab::new("ofgrp");
-    up(&lab, 3);
+    let lab = HOSTS.secure_lab("ofgrp", 3);
     let t = listener(&lab);
 
     // Group 0 chains to group 3: saved after it, so a restart can load it.
@@ -272,7 +116,7 @@ fn ovs_ofctl_groups_meters_and_traffic() {
     );
     // Burst read back exactly: 0 when not given (our own dump prints it
     // whenever it is not 0).
-    let ours = sw(&lab, &["dump-meters"]).ok();
+    let ours = sw(&lab, "sw1", &["dump-meters"]).ok();
     assert_eq!(
         ours.stdout,
         "meter=1,pktps,burst,stats,bands=type=drop,rate=1000,burst_size=100\n\
@@ -293,8 +137,8 @@ fn ovs_ofctl_groups_meters_and_traffic() {
     for f in flows {
         ofctl(&["add-flow", &t, &f.replace(' ', ",")]).ok();
     }
-    assert_reaches(&lab, 1, 2);
-    assert_reaches(&lab, 1, 3);
+    HOSTS.assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 1, 3);
 
     let stats = ofctl(&["dump-group-stats", &t]).ok().stdout;
     let g1 = number(&stats, "group_id=1,", "packet_count=");
@@ -325,9 +169,7 @@ fn ovs_ofctl_groups_meters_and_traffic() {
     // Saved beside the flows; a restarted daemon has them all.
     let dir = state_dir(&lab.name);
     assert!(wait_for(Duration::from_secs(5), || {
-        std::fs::read_to_string(dir.join("groups-sw1.txt")).is_ok_and(|t| t.lines().count() == 4)
-            && std::fs::read_to_string(dir.join("meters-sw1.txt"))
-                .is_ok_and(|t| t.lines().count() == 2)
+        saved(&lab, "groups-sw1.txt", 4) && saved(&lab, "meters-sw1.txt", 2)
     }));
     restart_worker(&lab);
     let t = listener(&lab);
@@ -345,13 +187,13 @@ fn ovs_ofctl_groups_meters_and_traffic() {
         flows_after.contains("actions=meter:1,group:1"),
         "{flows_after}"
     );
-    assert_reaches(&lab, 1, 3);
+    HOSTS.assert_reaches(&lab, 1, 3);
 
     // del-groups: every group, and the flows that sent to one.
     ofctl(&["del-groups", &t]).ok();
     assert!(body(&ofctl(&["dump-groups", &t]).ok()).is_empty());
     assert!(body(&ofctl(&["dump-flows", &t]).ok()).is_empty());
-    assert_unreachable(&lab, 1, 2);
+    HOSTS.assert_unreachable(&lab, 1, 2);
     ofctl(&["add-flow", &t, "in_port=1,actions=meter:2,output:2"]).ok();
     ofctl(&["del-meters", &t, "meter=2"]).ok();
     assert!(body(&ofctl(&["dump-flows", &t]).ok()).is_empty());
@@ -369,11 +211,10 @@ fn ovs_ofctl_groups_meters_and_traffic() {
 /// while the switch's port to h2 is up, to h3 once it goes down, and back.
 #[test]
 fn fast_failover_follows_a_real_link() {
-    if !ready() {
+    if !ready(&["ovs-ofctl"]) {
         return;
     }
-    let lab = TestLab::new("offf");
-    up(&lab, 3);
+    let lab = HOSTS.secure_lab("offf", 3);
     let t = listener(&lab);
     ofctl(&[
         "add-group",
@@ -389,24 +230,24 @@ fn fast_failover_follows_a_real_link() {
         ofctl(&["add-flow", &t, f]).ok();
     }
     // Everything from h1 reaches h2 only: h3 never hears h1's ARP.
-    assert_reaches(&lab, 1, 2);
-    assert_unreachable(&lab, 1, 3);
+    HOSTS.assert_reaches(&lab, 1, 2);
+    HOSTS.assert_unreachable(&lab, 1, 3);
     let sw_ns = lab.ns("sw1");
     sh("ip", &["-n", &sw_ns, "link", "set", "h2", "down"]);
     // The switch reads link state once a second.
     assert!(
-        wait_for(Duration::from_secs(10), || ping_once(&lab, 1, 3)),
+        wait_for(Duration::from_secs(10), || HOSTS.ping_once(&lab, 1, 3)),
         "h1 should reach h3 once port 2 is down"
     );
     let tx3 = port_tx(&lab, 3);
-    assert_reaches(&lab, 1, 3);
+    HOSTS.assert_reaches(&lab, 1, 3);
     assert!(port_tx(&lab, 3) > tx3);
     sh("ip", &["-n", &sw_ns, "link", "set", "h2", "up"]);
     assert!(
-        wait_for(Duration::from_secs(15), || ping_once(&lab, 1, 2)),
+        wait_for(Duration::from_secs(15), || HOSTS.ping_once(&lab, 1, 2)),
         "back to h2 once its port is up"
     );
-    assert_unreachable(&lab, 1, 3);
+    HOSTS.assert_unreachable(&lab, 1, 3);
 }
 
 /// The `vnet switch` verbs: add-group, dump-groups (JSON with counters),
@@ -417,10 +258,10 @@ fn vnet_switch_group_and_meter_verbs() {
     if !root_or_skip() {
         return;
     }
-    let lab = TestLab::new("swgrp");
-    up(&lab, 2);
+    let lab = HOSTS.secure_lab("swgrp", 2);
     sw(
         &lab,
+        "sw1",
         &[
             "add-group",
             "group_id=5,type=indirect,bucket=actions=output:h2",
@@ -429,61 +270,52 @@ fn vnet_switch_group_and_meter_verbs() {
     .ok();
     sw(
         &lab,
+        "sw1",
         &[
             "add-meter",
             "meter=3,pktps,burst,bands=type=drop,rate=500,burst_size=50",
         ],
     )
     .ok();
-    sw(&lab, &["add-flow", "in_port=h1,actions=meter:3,group:5"]).ok();
-    sw(&lab, &["add-flow", "in_port=h2,actions=output:h1"]).ok();
-    let text = sw(&lab, &["dump-groups"]).ok().stdout;
+    sw(
+        &lab,
+        "sw1",
+        &["add-flow", "in_port=h1,actions=meter:3,group:5"],
+    )
+    .ok();
+    sw(&lab, "sw1", &["add-flow", "in_port=h2,actions=output:h1"]).ok();
+    let text = sw(&lab, "sw1", &["dump-groups"]).ok().stdout;
     assert_eq!(text, " group_id=5,type=indirect,bucket=actions=output:h2\n");
-    assert_reaches(&lab, 1, 2);
-    let j: Value = sw(&lab, &["dump-groups", "--json"]).ok().json();
+    HOSTS.assert_reaches(&lab, 1, 2);
+    let j: Value = sw(&lab, "sw1", &["dump-groups", "--json"]).ok().json();
     assert_eq!(j[0]["group_id"], 5);
     assert_eq!(j[0]["ref_count"], 1);
     assert!(j[0]["packet_count"].as_u64().unwrap() > 0, "{j}");
-    let j: Value = sw(&lab, &["dump-meters", "--json"]).ok().json();
+    let j: Value = sw(&lab, "sw1", &["dump-meters", "--json"]).ok().json();
     assert_eq!(j[0]["flow_count"], 1);
     assert!(j[0]["packet_in_count"].as_u64().unwrap() > 0, "{j}");
-    let e = sw(&lab, &["add-group", "group_id=5,type=all"]).fails();
+    let e = sw(&lab, "sw1", &["add-group", "group_id=5,type=all"]).fails();
     assert!(e.stderr.contains("group 5 already exists"), "{e:#?}");
-    let e = sw(&lab, &["add-flow", "actions=group:77"]).fails();
+    let e = sw(&lab, "sw1", &["add-flow", "actions=group:77"]).fails();
     assert!(e.stderr.contains("group 77 does not exist"), "{e:#?}");
-    sw(&lab, &["del-groups", "group_id=5"]).ok();
-    assert_eq!(sw(&lab, &["dump-groups"]).ok().stdout, "");
-    let flows = sw(&lab, &["dump-flows"]).ok().stdout;
+    sw(&lab, "sw1", &["del-groups", "group_id=5"]).ok();
+    assert_eq!(sw(&lab, "sw1", &["dump-groups"]).ok().stdout, "");
+    let flows = sw(&lab, "sw1", &["dump-flows"]).ok().stdout;
     assert_eq!(flows.lines().count(), 1, "{flows}");
-    sw(&lab, &["del-meters"]).ok();
-    assert_eq!(sw(&lab, &["dump-meters"]).ok().stdout, "");
+    sw(&lab, "sw1", &["del-meters"]).ok();
+    assert_eq!(sw(&lab, "sw1", &["dump-meters"]).ok().stdout, "");
 }
 
 /// A lab file whose switch has `meters:`, `groups:` and `flows:` naming
-/// them, with `extra` lines added to the switch's body.
+/// them, and three hosts.
 fn lab_file_with(lab: &TestLab, meters: &[&str], groups: &[&str], flows: &[&str]) -> String {
-    let list = |key: &str, items: &[&str]| {
-        if items.is_empty() {
-            String::new()
-        } else {
-            let quoted: Vec<String> = items.iter().map(|i| format!("      - \"{i}\"\n")).collect();
-            format!("    {key}:\n{}", quoted.concat())
-        }
-    };
-    let mut s = format!("name: {}\nnodes:\n  sw1:\n    kind: switch\n", lab.name);
-    s.push_str(&list("meters", meters));
-    s.push_str(&list("groups", groups));
-    s.push_str(&list("flows", flows));
-    for i in 1..=3 {
-        s.push_str(&format!("  h{i}: {{ kind: host }}\n"));
-    }
-    s.push_str("links:\n");
-    for i in 1..=3 {
-        s.push_str(&format!(
-            "  - endpoints: [{{ node: h{i}, addresses: [10.79.0.{i}/24] }}, sw1]\n"
-        ));
-    }
-    lab.write("lab.yaml", &s)
+    let text = HOSTS.lab_yaml(
+        &lab.name,
+        "",
+        &[("meters", meters), ("groups", groups), ("flows", flows)],
+        3,
+    );
+    lab.write("lab.yaml", &text)
 }
 
 #[test]
@@ -507,16 +339,16 @@ fn lab_file_groups_and_meters() {
     );
     vnet(&["up", &file]).ok();
     assert_eq!(
-        sw(&lab, &["dump-groups"]).ok().stdout,
+        sw(&lab, "sw1", &["dump-groups"]).ok().stdout,
         " group_id=1,type=all,bucket=actions=output:h2,bucket=actions=output:h3\n"
     );
-    let meters = sw(&lab, &["dump-meters"]).ok().stdout;
+    let meters = sw(&lab, "sw1", &["dump-meters"]).ok().stdout;
     assert!(
         meters.contains("meter=2") && meters.contains("burst_size=100"),
         "{meters}"
     );
-    assert_reaches(&lab, 1, 2);
-    assert_reaches(&lab, 1, 3);
+    HOSTS.assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 1, 3);
 
     // The file changes the group to reach h2 only: modified in place
     // (the flow naming it stays), h3 no longer gets h1's frames.
@@ -528,16 +360,20 @@ fn lab_file_groups_and_meters() {
     );
     vnet(&["up", &file]).ok();
     assert_eq!(
-        sw(&lab, &["dump-groups"]).ok().stdout,
+        sw(&lab, "sw1", &["dump-groups"]).ok().stdout,
         " group_id=1,type=indirect,bucket=actions=output:h2\n"
     );
-    assert_eq!(sw(&lab, &["dump-flows"]).ok().stdout.lines().count(), 3);
-    assert_reaches(&lab, 1, 2);
-    assert_unreachable(&lab, 1, 3);
+    assert_eq!(
+        sw(&lab, "sw1", &["dump-flows"]).ok().stdout.lines().count(),
+        3
+    );
+    HOSTS.assert_reaches(&lab, 1, 2);
+    HOSTS.assert_unreachable(&lab, 1, 3);
 
     // A group added with the CLI is not the file's: a later `up` keeps it.
     sw(
         &lab,
+        "sw1",
         &[
             "add-group",
             "group_id=9,type=indirect,bucket=actions=output:h3",
@@ -559,21 +395,21 @@ fn lab_file_groups_and_meters() {
         &flows2,
     );
     vnet(&["up", &file]).ok();
-    assert_eq!(sw(&lab, &["dump-meters"]).ok().stdout, "");
-    let groups = sw(&lab, &["dump-groups"]).ok().stdout;
+    assert_eq!(sw(&lab, "sw1", &["dump-meters"]).ok().stdout, "");
+    let groups = sw(&lab, "sw1", &["dump-groups"]).ok().stdout;
     assert!(groups.contains("group_id=9"), "{groups}");
-    let dumped = sw(&lab, &["dump-flows"]).ok().stdout;
+    let dumped = sw(&lab, "sw1", &["dump-flows"]).ok().stdout;
     assert!(
         dumped.contains("actions=group:1") && !dumped.contains("meter"),
         "{dumped}"
     );
-    assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 1, 2);
 
     // A daemon restart brings back exactly this state (saved state wins
     // over the file's lists).
     restart_worker(&lab);
-    assert_eq!(sw(&lab, &["dump-groups"]).ok().stdout, groups);
-    assert_eq!(sw(&lab, &["dump-meters"]).ok().stdout, "");
+    assert_eq!(sw(&lab, "sw1", &["dump-groups"]).ok().stdout, groups);
+    assert_eq!(sw(&lab, "sw1", &["dump-meters"]).ok().stdout, "");
 
     // A bad group in the file: `up` fails naming it; nothing changes.
     let file = lab_file_with(
@@ -584,7 +420,7 @@ fn lab_file_groups_and_meters() {
     );
     let e = vnet(&["up", &file]).fails();
     assert!(e.stderr.contains("group_id=1,type=bogus"), "{e:#?}");
-    assert_eq!(sw(&lab, &["dump-groups"]).ok().stdout, groups);
+    assert_eq!(sw(&lab, "sw1", &["dump-groups"]).ok().stdout, groups);
 
     // `groups` on a host is refused where it is written.
     let bad = format!(

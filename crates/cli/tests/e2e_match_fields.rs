@@ -16,11 +16,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
-use serde_json::Value;
 use vnet_openflow::multipart::{MultipartReply, MultipartReplyBody, TableFeatures};
 use vnet_openflow::Message;
 
@@ -70,158 +68,15 @@ const FLOWS: &[&str] = &[
     "priority=141,ipv6,nw_frag=later actions=drop",
 ];
 
-fn sw(lab: &TestLab, args: &[&str]) -> Run {
-    let mut full = vec!["switch", &lab.name, "sw1"];
-    full.extend_from_slice(args);
-    vnet(&full)
-}
-
-fn ready() -> bool {
-    if !root_or_skip() {
-        return false;
-    }
-    let ok = Command::new("ovs-ofctl")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIP: ovs-ofctl is not installed");
-    }
-    ok
-}
-
-/// `ovs-ofctl -O OpenFlow13 ARGS...`, bounded in time.
-fn ofctl(args: &[&str]) -> Run {
-    let out = Command::new("timeout")
-        .args(["120", "ovs-ofctl", "-O", "OpenFlow13"])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run ovs-ofctl");
-    Run {
-        what: format!("ovs-ofctl {}", args.join(" ")),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    f()
-}
-
-/// A lab of one secure switch listening on `ptcp:0`, with `n` hosts.
-fn lab_up(tag: &str, n: usize) -> TestLab {
-    let lab = TestLab::new(tag);
-    let mut s = format!(
-        "name: {}\nnodes:\n  sw1:\n    kind: switch\n    openflow: {{ listen: \"ptcp:0\", fail_mode: secure }}\n",
-        lab.name
-    );
-    for i in 1..=n {
-        s.push_str(&format!("  h{i}: {{ kind: host }}\n"));
-    }
-    if n > 0 {
-        s.push_str("links:\n");
-        for i in 1..=n {
-            s.push_str(&format!(
-                "  - endpoints: [{{ node: h{i}, addresses: [10.79.0.{i}/24] }}, sw1]\n"
-            ));
-        }
-    }
-    let path = lab.write("lab.yaml", &s);
-    vnet(&["up", &path]).ok();
-    lab
-}
-
-/// `tcp:ADDR` of sw1's listener.
-fn listener(lab: &TestLab) -> String {
-    let mut bound = None;
-    wait_for(Duration::from_secs(10), || {
-        bound = sw(lab, &["show", "--json"])
-            .ok()
-            .json()
-            .pointer("/openflow/listeners/0/bound")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        bound.is_some()
-    });
-    format!("tcp:{}", bound.expect("sw1 has a bound listener"))
-}
-
-/// A dump-flows line without what changes (counters, durations) and what
-/// every flow here has (cookie 0, table 0).
-fn strip(line: &str) -> String {
-    line.trim()
-        .split(", ")
-        .filter(|f| {
-            ![
-                "duration=",
-                "n_packets=",
-                "n_bytes=",
-                "cookie=0x0",
-                "table=0",
-                "idle_age=",
-            ]
-            .iter()
-            .any(|p| f.starts_with(p))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The flows ovs-ofctl dumps, stripped and sorted.
-fn dumped(target: &str) -> Vec<String> {
-    let r = ofctl(&["dump-flows", target]).ok();
-    let mut v: Vec<String> = r
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with(' '))
-        .map(strip)
-        .collect();
-    v.sort();
-    v
-}
-
-fn sorted(flows: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = flows.iter().map(|s| s.to_string()).collect();
-    v.sort();
-    v
-}
-
-fn worker_pid(lab: &str) -> Option<i32> {
-    for e in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).filter(|a| !a.is_empty()).collect();
-        if args.len() == 4
-            && args[1] == b"switchd"
-            && args[2] == lab.as_bytes()
-            && args[3] == b"--worker"
-        {
-            return Some(pid);
-        }
-    }
-    None
-}
+/// Hosts h1..hn at 10.79.0.I/24.
+const HOSTS: Hosts = Hosts(79);
 
 #[test]
 fn ovs_ofctl_every_match_field_round_trips() {
-    if !ready() {
+    if !ready(&["ovs-ofctl"]) {
         return;
     }
-    let lab = lab_up("ofmatch", 2);
+    let lab = HOSTS.secure_lab("ofmatch", 2);
     let t = listener(&lab);
     for f in FLOWS {
         ofctl(&["add-flow", &t, &f.replace(" actions=", ",actions=")]).ok();
@@ -229,19 +84,7 @@ fn ovs_ofctl_every_match_field_round_trips() {
     let want = sorted(FLOWS);
     assert_eq!(dumped(&t), want, "ovs-ofctl dump-flows");
     // The switch's own printing is ovs-ofctl's.
-    let own = sw(&lab, &["dump-flows", "--json"]).ok().json();
-    let mut own: Vec<String> = own
-        .as_array()
-        .expect("dump-flows --json")
-        .iter()
-        .map(|f| {
-            f["flow"]
-                .as_str()
-                .expect("flow")
-                .replacen(",actions=", " actions=", 1)
-        })
-        .collect();
-    own.sort();
+    let own = own_flows(&lab);
     // (It names ports: port 1 is h1's.)
     let named: Vec<String> = want
         .iter()
@@ -263,23 +106,7 @@ fn ovs_ofctl_every_match_field_round_trips() {
 
     // The flows file holds them in a form the restarted daemon reads back
     // (once the burst's save is done).
-    let file = state_dir(&lab.name).join("flows-sw1.txt");
-    assert!(wait_for(Duration::from_secs(5), || {
-        std::fs::read_to_string(&file).is_ok_and(|t| t.lines().count() == FLOWS.len())
-    }));
-    let pid = worker_pid(&lab.name).expect("worker");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    assert!(
-        wait_for(Duration::from_secs(20), || worker_pid(&lab.name)
-            .is_some_and(|p| p != pid)
-            && sw(&lab, &["show", "--json"]).success()),
-        "the worker did not come back"
-    );
-    let t = listener(&lab);
+    let t = restart_when_saved(&lab, FLOWS.len());
     assert_eq!(dumped(&t), want, "after a restart");
 }
 
@@ -321,10 +148,10 @@ fn per_table(text: &str) -> Vec<String> {
 
 #[test]
 fn ovs_ofctl_dump_table_features_of_a_live_switch() {
-    if !ready() {
+    if !ready(&["ovs-ofctl"]) {
         return;
     }
-    let lab = lab_up("oftfeat", 1);
+    let lab = HOSTS.secure_lab("oftfeat", 1);
     let t = listener(&lab);
     let live = ofctl(&["dump-table-features", &t]).ok().stdout;
     let tables = per_table(&live);
@@ -368,23 +195,13 @@ fn table_stats(target: &str) -> Vec<(u64, u64, u64)> {
     v
 }
 
-/// An Ethernet frame of ethertype 0x88b5 (local experimental) to `dst`,
-/// as hex.
-fn frame_hex(dst: &str) -> String {
-    let mut s = dst.replace(':', "");
-    s.push_str("020000000099");
-    s.push_str("88b5");
-    s.push_str(&"42".repeat(46));
-    s
-}
-
 #[test]
 fn ovs_ofctl_dump_tables_counts_lookups_and_matches() {
-    if !ready() {
+    if !ready(&["ovs-ofctl"]) {
         return;
     }
     // One host; whatever it sends is not of ethertype 0x88b5.
-    let lab = lab_up("oftstats", 1);
+    let lab = HOSTS.secure_lab("oftstats", 1);
     let t = listener(&lab);
     for f in [
         "table=0,priority=100,dl_type=0x88b5,actions=goto_table:1",

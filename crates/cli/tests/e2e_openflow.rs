@@ -19,63 +19,19 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::Value;
 use vnet_openflow::msg::basic::{ControllerRole, Hello, RoleMsg, OFPPR_ADD};
 use vnet_openflow::msg::flow::{FlowRemoved, OFPRR_DELETE, OFPRR_HARD_TIMEOUT};
 use vnet_openflow::{split_frames, Framer, Header, Message};
 
 // ---------------------------------------------------------------- helpers
 
-/// `vnet switch LAB SWITCH ARGS...`.
-fn sw(lab: &TestLab, switch: &str, args: &[&str]) -> Run {
-    let mut full = vec!["switch", &lab.name, switch];
-    full.extend_from_slice(args);
-    vnet(&full)
-}
+/// Hosts h1..hn at 10.78.0.I/24.
+const HOSTS: Hosts = Hosts(78);
 
-/// `vnet exec LAB NODE -- ARGS...`.
-fn exec(lab: &TestLab, node: &str, args: &[&str]) -> Run {
-    let mut full = vec!["exec", &lab.name, node, "--"];
-    full.extend_from_slice(args);
-    vnet(&full)
-}
-
-fn installed(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Root and every program in `programs`, or SKIP.
-fn ready(programs: &[&str]) -> bool {
-    if !root_or_skip() {
-        return false;
-    }
-    for p in programs {
-        if !installed(p) {
-            eprintln!("SKIP: {p} is not installed");
-            return false;
-        }
-    }
-    true
-}
-
-/// `ovs-ofctl -O OpenFlow13 ARGS...`, bounded in time.
-fn ofctl(args: &[&str]) -> Run {
-    let out = Command::new("timeout")
-        .args(["120", "ovs-ofctl", "-O", "OpenFlow13"])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run ovs-ofctl");
-    Run {
-        what: format!("ovs-ofctl {}", args.join(" ")),
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// One switch `sw1` with `openflow` (YAML flow mapping) and flows, and
+/// `n` hosts (see [`HOSTS`]).
+fn lab_text(name: &str, openflow: &str, flows: &[&str], n: usize) -> String {
+    HOSTS.lab_yaml(name, openflow, &[("flows", flows)], n)
 }
 
 /// Kills (and reaps) a started process on drop.
@@ -96,174 +52,11 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    f()
-}
-
-/// One switch `sw1` with `openflow` (YAML flow mapping) and flows, and
-/// `n` hosts h1..hn at 10.78.0.I/24.
-fn lab_text(name: &str, openflow: &str, flows: &[&str], n: usize) -> String {
-    let mut s = format!("name: {name}\nnodes:\n  sw1:\n    kind: switch\n");
-    if !openflow.is_empty() {
-        s.push_str(&format!("    openflow: {openflow}\n"));
-    }
-    if !flows.is_empty() {
-        s.push_str("    flows:\n");
-        for f in flows {
-            s.push_str(&format!("      - \"{f}\"\n"));
-        }
-    }
-    for i in 1..=n {
-        s.push_str(&format!("  h{i}: {{ kind: host }}\n"));
-    }
-    s.push_str("links:\n");
-    for i in 1..=n {
-        s.push_str(&format!(
-            "  - endpoints: [{{ node: h{i}, addresses: [10.78.0.{i}/24] }}, sw1]\n"
-        ));
-    }
-    s
-}
-
-fn up(lab: &TestLab, text: &str) {
-    let path = lab.write("lab.yaml", text);
-    vnet(&["up", &path]).ok();
-}
-
-fn ip(i: usize) -> String {
-    format!("10.78.0.{i}")
-}
-
-fn ping_once(lab: &TestLab, from: usize, to: usize) -> bool {
-    exec(
-        lab,
-        &format!("h{from}"),
-        &["timeout", "5", "ping", "-n", "-c1", "-W1", &ip(to)],
-    )
-    .success()
-}
-
-#[track_caller]
-fn assert_reaches(lab: &TestLab, from: usize, to: usize) {
-    assert!(
-        (0..4).any(|_| ping_once(lab, from, to)),
-        "h{from} should reach h{to}"
-    );
-}
-
-#[track_caller]
-fn assert_unreachable(lab: &TestLab, from: usize, to: usize) {
-    let r = exec(
-        lab,
-        &format!("h{from}"),
-        &["timeout", "6", "ping", "-n", "-c2", "-i0.3", "-W1", &ip(to)],
-    );
-    assert!(!r.success(), "h{from} should not reach h{to}: {r:#?}");
-}
-
-#[track_caller]
-fn assert_pingall(lab: &TestLab) {
-    let mut last = Value::Null;
-    for _ in 0..3 {
-        let r = vnet(&["pingall", "--json", &lab.name]);
-        last = r.json();
-        if r.success() && last["lost_pairs"] == 0 {
-            return;
-        }
-    }
-    panic!("pingall {}: pairs lost: {last:#}", lab.name);
-}
-
-/// `show --json` of sw1.
-fn show(lab: &TestLab) -> Value {
-    sw(lab, "sw1", &["show", "--json"]).ok().json()
-}
-
-/// `tcp:127.0.0.1:PORT` of sw1's (first) listener.
-fn listener(lab: &TestLab) -> String {
-    let mut bound = None;
-    wait_for(Duration::from_secs(10), || {
-        bound = show(lab)["openflow"]["listeners"][0]["bound"]
-            .as_str()
-            .map(str::to_string);
-        bound.is_some()
-    });
-    format!("tcp:{}", bound.expect("sw1 has a bound listener"))
-}
-
 /// Whether sw1 has an OpenFlow connection up.
 fn connected(lab: &TestLab) -> bool {
     show(lab)["openflow"]["connections"]
         .as_array()
         .is_some_and(|c| c.iter().any(|c| c["state"] == "up"))
-}
-
-/// A port's counters from `dump-ports --json`.
-fn port_stats(lab: &TestLab, port: u64) -> Value {
-    let j = sw(lab, "sw1", &["dump-ports", "--json"]).ok().json();
-    j.as_array()
-        .and_then(|a| a.iter().find(|p| p["port"] == port))
-        .map(|p| p["stats"].clone())
-        .unwrap_or_else(|| panic!("no port {port}: {j}"))
-}
-
-/// The flows of `ovs-ofctl dump-flows` as they went in: the counters and
-/// durations taken out of each line.
-fn dumped(target: &str) -> Vec<String> {
-    let r = ofctl(&["dump-flows", target]).ok();
-    let mut v: Vec<String> = r
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with(' '))
-        .map(|l| {
-            l.trim()
-                .split(", ")
-                .filter(|f| {
-                    ![
-                        "duration=",
-                        "n_packets=",
-                        "n_bytes=",
-                        "cookie=0x0",
-                        "table=0",
-                    ]
-                    .iter()
-                    .any(|p| f.starts_with(p))
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-/// The switch daemon's worker pid (from /proc), for crash checks.
-fn worker_pid(lab: &str) -> Option<i32> {
-    let dir = std::fs::read_dir("/proc").ok()?;
-    for e in dir.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).filter(|a| !a.is_empty()).collect();
-        if args.len() == 4
-            && args[1] == b"switchd"
-            && args[2] == lab.as_bytes()
-            && args[3] == b"--worker"
-        {
-            return Some(pid);
-        }
-    }
-    None
 }
 
 /// Resident memory of a process, in KiB.
@@ -301,6 +94,15 @@ impl Client {
         let hello = c.recv_until(Duration::from_secs(5), |m| matches!(m, Message::Hello(_)));
         assert!(hello.is_some(), "no HELLO from the switch");
         c
+    }
+
+    /// FEATURES_REQUEST, answered within 5 s.
+    fn features(&mut self) {
+        self.send(2, &Message::FeaturesRequest);
+        let reply = self.recv_until(Duration::from_secs(5), |m| {
+            matches!(m, Message::FeaturesReply(_))
+        });
+        assert!(reply.is_some(), "no FEATURES_REPLY");
     }
 
     fn send(&mut self, xid: u32, m: &Message) {
@@ -345,14 +147,6 @@ impl Client {
     }
 }
 
-/// A Ethernet frame of a local-experimental ethertype, as hex.
-fn test_frame_hex() -> String {
-    let mut f = vec![0xff; 6];
-    f.extend([0x02, 0, 0, 0, 0, 0x99, 0x88, 0xb5]);
-    f.extend([0x42; 46]);
-    f.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 // ------------------------------------------------------------------ tests
 
 /// ovs-ofctl on the passive listener: show, add-flow, dump-flows (as they
@@ -363,16 +157,7 @@ fn ovs_ofctl_drives_a_flow_only_switch() {
     if !ready(&["ovs-ofctl"]) {
         return;
     }
-    let lab = TestLab::new("ofctl");
-    up(
-        &lab,
-        &lab_text(
-            &lab.name,
-            "{ listen: \"ptcp:0\", fail_mode: secure }",
-            &[],
-            2,
-        ),
-    );
+    let lab = HOSTS.secure_lab("ofctl", 2);
     let t = listener(&lab);
 
     let r = ofctl(&["show", &t]).ok();
@@ -395,10 +180,7 @@ fn ovs_ofctl_drives_a_flow_only_switch() {
         );
     }
     // The MACs are the kernel's.
-    let mac = ip_json(Some(&lab.ns("sw1")), &["link", "show", "dev", "h1"])[0]["address"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mac = mac_of(&lab, "sw1", "h1");
     assert!(
         r.stdout.contains(&format!("1(h1): addr:{mac}")),
         "{}",
@@ -407,7 +189,7 @@ fn ovs_ofctl_drives_a_flow_only_switch() {
 
     // Secure and no flow: nothing passes.
     assert!(dumped(&t).is_empty());
-    assert_unreachable(&lab, 1, 2);
+    HOSTS.assert_unreachable(&lab, 1, 2);
 
     // Two flows make a wire.
     let flows = [
@@ -418,8 +200,8 @@ fn ovs_ofctl_drives_a_flow_only_switch() {
         ofctl(&["add-flow", &t, &f.replace(' ', ",")]).ok();
     }
     assert_eq!(dumped(&t), flows);
-    assert_reaches(&lab, 1, 2);
-    assert_reaches(&lab, 2, 1);
+    HOSTS.assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 2, 1);
     // The counters moved, as ovs-ofctl reads them.
     let ports = ofctl(&["dump-ports", &t]).ok();
     assert!(
@@ -447,7 +229,7 @@ fn ovs_ofctl_drives_a_flow_only_switch() {
     // --strict deletes exactly one flow; the match alone would take both.
     ofctl(&["--strict", "del-flows", &t, "priority=10,in_port=1"]).ok();
     assert_eq!(dumped(&t), [flows[1]]);
-    assert_unreachable(&lab, 1, 2);
+    HOSTS.assert_unreachable(&lab, 1, 2);
     ofctl(&["--strict", "del-flows", &t, "priority=11,in_port=2"]).ok();
     assert_eq!(dumped(&t), [flows[1]], "strict with another priority");
     ofctl(&[
@@ -480,16 +262,7 @@ fn ovs_ofctl_add_flows_ten_thousand() {
     if !ready(&["ovs-ofctl"]) {
         return;
     }
-    let lab = TestLab::new("ofbulk");
-    up(
-        &lab,
-        &lab_text(
-            &lab.name,
-            "{ listen: \"ptcp:0\", fail_mode: secure }",
-            &[],
-            2,
-        ),
-    );
+    let lab = HOSTS.secure_lab("ofbulk", 2);
     let t = listener(&lab);
     let mut text = String::from("# generated\n");
     let mut want = Vec::new();
@@ -526,34 +299,19 @@ fn ovs_ofctl_add_flows_ten_thousand() {
     }
     let agg = ofctl(&["dump-aggregate", &t]).ok();
     assert!(agg.stdout.contains("flow_count=10000"), "{}", agg.stdout);
-    assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 1, 2);
 
     // Saved like CLI-added flows: the daemon's own dump has them all, and
     // a restarted daemon comes back with them.
     let j = sw(&lab, "sw1", &["dump-flows", "--json"]).ok().json();
     assert_eq!(j.as_array().unwrap().len(), 10_000);
-    // Flow-mods reach the flows file within half a second of a burst.
-    let file = state_dir(&lab.name).join("flows-sw1.txt");
-    assert!(wait_for(Duration::from_secs(5), || {
-        std::fs::read_to_string(&file).is_ok_and(|t| t.lines().count() == 10_000)
-    }));
-    let pid = worker_pid(&lab.name).expect("worker");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    assert!(
-        wait_for(Duration::from_secs(20), || worker_pid(&lab.name)
-            .is_some_and(|p| p != pid)
-            && sw(&lab, "sw1", &["show", "--json"]).success()),
-        "the worker did not come back"
-    );
-    let t = listener(&lab);
+    // Flow-mods reach the flows file within half a second of a burst, and
+    // the restarted worker reads them back.
+    let t = restart_when_saved(&lab, 10_000);
     let after = dumped(&t);
     assert_eq!(after.len(), want.len(), "flows after the restart");
     assert!(after == want, "flows changed across the restart");
-    assert_reaches(&lab, 2, 1);
+    HOSTS.assert_reaches(&lab, 2, 1);
 }
 
 /// PACKET_OUT from ovs-ofctl: to a port, and through the flow table.
@@ -562,19 +320,10 @@ fn ovs_ofctl_packet_out() {
     if !ready(&["ovs-ofctl"]) {
         return;
     }
-    let lab = TestLab::new("ofpout");
-    up(
-        &lab,
-        &lab_text(
-            &lab.name,
-            "{ listen: \"ptcp:0\", fail_mode: secure }",
-            &[],
-            3,
-        ),
-    );
+    let lab = HOSTS.secure_lab("ofpout", 3);
     let t = listener(&lab);
     let tx = |p| port_stats(&lab, p)["tx_packets"].as_u64().unwrap();
-    let hex = test_frame_hex();
+    let hex = frame_hex("ff:ff:ff:ff:ff:ff");
     let (b2, b3) = (tx(2), tx(3));
     ofctl(&[
         "packet-out",
@@ -616,7 +365,7 @@ fn fail_modes_standalone_and_secure() {
         &lab_text(&lab.name, "{ listen: \"ptcp:0\" }", &arp, 2),
     );
     let t = listener(&lab);
-    assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 1, 2);
     // A controller connects (ovs-ofctl monitor stays connected): table 0
     // misses drop now.
     let monitor = Proc(
@@ -632,13 +381,13 @@ fn fail_modes_standalone_and_secure() {
             .expect("start ovs-ofctl monitor"),
     );
     assert!(wait_for(Duration::from_secs(10), || connected(&lab)));
-    assert_unreachable(&lab, 1, 2);
+    HOSTS.assert_unreachable(&lab, 1, 2);
     drop(monitor);
     assert!(wait_for(Duration::from_secs(10), || !connected(&lab)));
-    assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 1, 2);
     // set-fail-mode secure: no NORMAL fallback.
     sw(&lab, "sw1", &["set-fail-mode", "secure"]).ok();
-    assert_unreachable(&lab, 1, 2);
+    HOSTS.assert_unreachable(&lab, 1, 2);
     let st = show(&lab);
     assert_eq!(st["openflow"]["fail_mode"], "secure", "{st}");
 }
@@ -662,7 +411,7 @@ fn ovs_testcontroller_programs_a_secure_switch() {
         ),
     );
     // No controller yet: nothing passes, and the switch keeps trying.
-    assert_unreachable(&lab, 1, 2);
+    HOSTS.assert_unreachable(&lab, 1, 2);
     let st = show(&lab);
     assert_ne!(
         st["openflow"]["controllers"][0]["state"], "connected",
@@ -690,7 +439,7 @@ fn ovs_testcontroller_programs_a_secure_switch() {
         "the switch did not connect: {}",
         show(&lab)
     );
-    assert_pingall(&lab);
+    assert_pingall(&lab, 3);
     // The flows that carried the traffic are the controller's (its
     // learning flows have idle_timeout=60).
     let flows = sw(&lab, "sw1", &["dump-flows"]).ok().stdout;
@@ -760,7 +509,7 @@ fn osken_learning_switch() {
         .unwrap()
         .to_string();
     assert!(said(&format!("dpid={dpid}")));
-    assert_pingall(&lab);
+    assert_pingall(&lab, 3);
     assert!(said("packet-in in_port="));
     assert!(said("reason=no_match"));
     let flows = sw(&lab, "sw1", &["dump-flows"]).ok().stdout;
@@ -910,7 +659,7 @@ fn malformed_input_never_hurts_the_daemon() {
     let grown = rss_kib(pid).saturating_sub(rss_before);
     assert!(grown < 128 * 1024, "the worker grew by {grown} KiB");
     ofctl(&["show", &t]).ok();
-    assert_pingall(&lab);
+    assert_pingall(&lab, 3);
     assert!(wait_for(Duration::from_secs(10), || {
         show(&lab)["openflow"]["connections"]
             .as_array()
@@ -926,22 +675,11 @@ fn flow_removed_port_status_and_roles() {
         return;
     }
     let lab = TestLab::new("ofasync");
-    let text2 = lab_text(
-        &lab.name,
-        "{ listen: \"ptcp:0\", fail_mode: secure }",
-        &[],
-        2,
-    );
+    let text2 = lab_text(&lab.name, SECURE_LISTENER, &[], 2);
     up(&lab, &text2);
     let t = listener(&lab);
     let mut c = Client::connect(&t);
-    c.send(2, &Message::FeaturesRequest);
-    assert!(c
-        .recv_until(Duration::from_secs(5), |m| matches!(
-            m,
-            Message::FeaturesReply(_)
-        ))
-        .is_some());
+    c.features();
 
     // Flows with send_flow_rem through the CLI: one times out, one is
     // deleted; one without the flag says nothing.
@@ -984,15 +722,7 @@ fn flow_removed_port_status_and_roles() {
         .is_none());
 
     // A third host: PORT_STATUS ADD with its port.
-    up(
-        &lab,
-        &lab_text(
-            &lab.name,
-            "{ listen: \"ptcp:0\", fail_mode: secure }",
-            &[],
-            3,
-        ),
-    );
+    up(&lab, &lab_text(&lab.name, SECURE_LISTENER, &[], 3));
     match c.recv_until(Duration::from_secs(10), |m| {
         matches!(m, Message::PortStatus(_))
     }) {
@@ -1090,17 +820,11 @@ fn set_controller_verbs() {
     assert!(bad.stderr.contains("not an OpenFlow target"), "{bad:#?}");
     assert_eq!(sw(&lab, "sw1", &["get-controller"]).ok().stdout, "ptcp:0\n");
     // The default flow still forwards (standalone).
-    assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 1, 2);
 
-    let pid = worker_pid(&lab.name).expect("worker");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
+    let pid = kill_worker(&lab.name);
     assert!(wait_for(Duration::from_secs(20), || {
-        worker_pid(&lab.name).is_some_and(|p| p != pid)
-            && sw(&lab, "sw1", &["get-controller"]).stdout == "ptcp:0\n"
+        new_worker(&lab.name, pid) && sw(&lab, "sw1", &["get-controller"]).stdout == "ptcp:0\n"
     }));
     let t = listener(&lab);
     ofctl(&["show", &t]).ok();
@@ -1144,7 +868,7 @@ fn example_openflow() {
         "{st}"
     );
     // (Retried: the failed round above leaves ARP resolutions pending.)
-    assert_pingall(&lab);
+    assert_pingall(&lab, 3);
 }
 
 /// A PACKET_IN's match carries the pipeline context (OpenFlow 1.3 §7.4.1):
@@ -1159,7 +883,7 @@ fn packet_in_match_carries_metadata() {
         &lab,
         &lab_text(
             &lab.name,
-            "{ listen: \"ptcp:0\", fail_mode: secure }",
+            SECURE_LISTENER,
             &[
                 "table=0,actions=write_metadata:0x42/0xff,goto_table:1",
                 "table=1,icmp,actions=controller",
@@ -1168,18 +892,9 @@ fn packet_in_match_carries_metadata() {
         ),
     );
     let mut c = Client::connect(&listener(&lab));
-    c.send(2, &Message::FeaturesRequest);
-    assert!(c
-        .recv_until(Duration::from_secs(5), |m| matches!(
-            m,
-            Message::FeaturesReply(_)
-        ))
-        .is_some());
+    c.features();
     // h1 pings h2: its ARP goes nowhere, so give h1 h2's MAC.
-    let mac = ip_json(Some(&lab.ns("h2")), &["link", "show", "eth0"])[0]["address"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mac = mac_of(&lab, "h2", "eth0");
     exec(
         &lab,
         "h1",
@@ -1187,7 +902,7 @@ fn packet_in_match_carries_metadata() {
             "ip",
             "neigh",
             "replace",
-            &ip(2),
+            &HOSTS.ip(2),
             "lladdr",
             &mac,
             "dev",
@@ -1195,7 +910,7 @@ fn packet_in_match_carries_metadata() {
         ],
     )
     .ok();
-    let _ = exec(&lab, "h1", &["ping", "-c1", "-W1", &ip(2)]);
+    let _ = exec(&lab, "h1", &["ping", "-c1", "-W1", &HOSTS.ip(2)]);
     match c.recv_until(Duration::from_secs(10), |m| {
         matches!(m, Message::PacketIn(_))
     }) {
@@ -1226,22 +941,16 @@ fn ovs_ofctl_mod_port() {
         &lab,
         &lab_text(
             &lab.name,
-            "{ listen: \"ptcp:0\", fail_mode: secure }",
+            SECURE_LISTENER,
             &["priority=0,actions=normal"],
             3,
         ),
     );
     let t = listener(&lab);
     let mut c = Client::connect(&t);
-    c.send(2, &Message::FeaturesRequest);
-    assert!(c
-        .recv_until(Duration::from_secs(5), |m| matches!(
-            m,
-            Message::FeaturesReply(_)
-        ))
-        .is_some());
-    assert_reaches(&lab, 1, 2);
-    assert_reaches(&lab, 3, 2);
+    c.features();
+    HOSTS.assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 3, 2);
 
     ofctl(&["mod-port", &t, "h2", "no-forward"]).ok();
     match c.recv_until(Duration::from_secs(5), |m| {
@@ -1264,16 +973,16 @@ fn ovs_ofctl_mod_port() {
         .unwrap_or_default()
         .to_string();
     assert!(h2.contains("NO_FWD"), "{desc}");
-    assert_unreachable(&lab, 1, 2);
+    HOSTS.assert_unreachable(&lab, 1, 2);
     ofctl(&["mod-port", &t, "h2", "forward"]).ok();
-    assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 1, 2);
 
     // no-receive on h3: h3's frames go nowhere (h1 still reaches h2).
     ofctl(&["mod-port", &t, "h3", "no-receive"]).ok();
-    assert_unreachable(&lab, 3, 2);
-    assert_reaches(&lab, 1, 2);
+    HOSTS.assert_unreachable(&lab, 3, 2);
+    HOSTS.assert_reaches(&lab, 1, 2);
     ofctl(&["mod-port", &t, "h3", "receive"]).ok();
-    assert_reaches(&lab, 3, 2);
+    HOSTS.assert_reaches(&lab, 3, 2);
 
     // down: the switch-side device is set down, and back up.
     let state = |lab: &TestLab| {
@@ -1285,18 +994,15 @@ fn ovs_ofctl_mod_port() {
     };
     ofctl(&["mod-port", &t, "h2", "down"]).ok();
     assert!(!state(&lab), "h2's switch port is still up");
-    assert_unreachable(&lab, 1, 2);
+    HOSTS.assert_unreachable(&lab, 1, 2);
     ofctl(&["mod-port", &t, "h2", "up"]).ok();
     assert!(state(&lab));
-    assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 1, 2);
 
     // Unsupported: no-stp (OFPPC 1.0 bits do not exist in 1.3) is refused
     // by ovs-ofctl itself for 1.3; a raw PORT_MOD with an unknown bit gets
     // BAD_CONFIG, one with an advertisement BAD_ADVERTISE.
-    let mac = ip_json(Some(&lab.ns("sw1")), &["link", "show", "h2"])[0]["address"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mac = mac_of(&lab, "sw1", "h2");
     let hw: Vec<u8> = mac
         .split(':')
         .map(|b| u8::from_str_radix(b, 16).unwrap())
@@ -1317,5 +1023,5 @@ fn ovs_ofctl_mod_port() {
             m => panic!("no error: {m:?}"),
         }
     }
-    assert_reaches(&lab, 1, 2);
+    HOSTS.assert_reaches(&lab, 1, 2);
 }

@@ -19,20 +19,6 @@ use serde_json::Value;
 
 // ---------------------------------------------------------------- helpers
 
-/// `vnet switch LAB SWITCH ARGS...`.
-fn sw(lab: &TestLab, switch: &str, args: &[&str]) -> Run {
-    let mut full = vec!["switch", &lab.name, switch];
-    full.extend_from_slice(args);
-    vnet(&full)
-}
-
-/// `vnet exec LAB NODE -- ARGS...`.
-fn exec(lab: &TestLab, node: &str, args: &[&str]) -> Run {
-    let mut full = vec!["exec", &lab.name, node, "--"];
-    full.extend_from_slice(args);
-    vnet(&full)
-}
-
 /// The IPv4 address of a node's interface (`ip -j addr`).
 fn ipv4_of(lab: &TestLab, node: &str, iface: &str) -> String {
     let v = ip_json(Some(&lab.ns(node)), &["-4", "addr", "show", "dev", iface]);
@@ -42,93 +28,6 @@ fn ipv4_of(lab: &TestLab, node: &str, iface: &str) -> String {
         .and_then(|a| a["local"].as_str())
         .unwrap_or_else(|| panic!("{node}:{iface} has no IPv4 address: {v}"))
         .to_string()
-}
-
-/// The MAC address of a node's interface.
-fn mac_of(lab: &TestLab, node: &str, iface: &str) -> String {
-    let v = ip_json(Some(&lab.ns(node)), &["link", "show", "dev", iface]);
-    v[0]["address"].as_str().expect("address").to_string()
-}
-
-/// One ping, one second to answer.
-fn ping_once(lab: &TestLab, from: &str, to: &str) -> bool {
-    exec(lab, from, &["timeout", "5", "ping", "-n", "-c1", "-W1", to]).success()
-}
-
-/// Whether `from` reaches `to`: up to three tries (the first may wait for
-/// ARP and MAC learning).
-fn reaches(lab: &TestLab, from: &str, to: &str) -> bool {
-    (0..3).any(|_| ping_once(lab, from, to))
-}
-
-#[track_caller]
-fn assert_reaches(lab: &TestLab, from: &str, to: &str) {
-    assert!(reaches(lab, from, to), "{from} should reach {to}");
-}
-
-/// Unreachability: two pings, neither answered.
-#[track_caller]
-fn assert_unreachable(lab: &TestLab, from: &str, to: &str) {
-    let r = exec(
-        lab,
-        from,
-        &["timeout", "6", "ping", "-n", "-c2", "-i0.3", "-W1", to],
-    );
-    assert!(!r.success(), "{from} should not reach {to}: {r:#?}");
-}
-
-/// `pingall --json` with no lost pair (two attempts: the first round also
-/// warms up ARP and learning after a change).
-#[track_caller]
-fn assert_pingall(lab: &TestLab) {
-    let mut last = Value::Null;
-    for _ in 0..2 {
-        let r = vnet(&["pingall", "--json", &lab.name]);
-        last = r.json();
-        if r.success() && last["lost_pairs"] == 0 {
-            return;
-        }
-    }
-    panic!("pingall {}: pairs lost: {last:#}", lab.name);
-}
-
-/// The daemon processes of a lab, from /proc: (pid, is_worker). Matches
-/// `vnet switchd LAB` / `vnet switchd LAB --worker` exactly, so processes
-/// of other labs and tests are never touched.
-fn switchd_pids(lab: &str) -> Vec<(i32, bool)> {
-    let mut out = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for e in dir.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).filter(|a| !a.is_empty()).collect();
-        let is_vnet = args
-            .first()
-            .is_some_and(|a| Path::new(&*String::from_utf8_lossy(a)).ends_with("vnet"));
-        if is_vnet && args.get(1) == Some(&&b"switchd"[..]) && args.get(2) == Some(&lab.as_bytes())
-        {
-            match args.get(3) {
-                None => out.push((pid, false)),
-                Some(a) if *a == b"--worker" => out.push((pid, true)),
-                Some(_) => {}
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn worker_pid(lab: &str) -> Option<i32> {
-    switchd_pids(lab)
-        .into_iter()
-        .find(|(_, w)| *w)
-        .map(|(p, _)| p)
 }
 
 /// Flows of `dump-flows --json` without counters and durations:
@@ -239,7 +138,7 @@ fn vlans_trunk_and_routing_between_vlans() {
         "one supervisor and one worker: {:?}",
         switchd_pids(&lab.name)
     );
-    assert_pingall(&lab);
+    assert_pingall(&lab, 2);
 
     let h3 = ipv4_of(&lab, "h3", "eth0");
     let h4 = ipv4_of(&lab, "h4", "eth0");
@@ -307,7 +206,7 @@ fn flows_add_dump_delete_and_bad_input() {
     let lab = TestLab::new("swflow");
     let file = lab.write("lab.yaml", &star_switch(&lab.name, 3, &[]));
     vnet(&["up", &file]).ok();
-    assert_pingall(&lab);
+    assert_pingall(&lab, 2);
     let h2 = ipv4_of(&lab, "h2", "eth0");
     let h3 = ipv4_of(&lab, "h3", "eth0");
     // Without flows in the file a switch has the one NORMAL flow.
@@ -629,7 +528,7 @@ fn daemon_restarts_with_the_same_ports_and_flows() {
         &["add-flow", "priority=70,arp,arp_tpa=10.9.9.9,actions=drop"],
     )
     .ok();
-    assert_pingall(&lab);
+    assert_pingall(&lab, 2);
     let flows1 = flow_specs(&lab, "sw1");
     let flows2 = flow_specs(&lab, "sw2");
     let ports1 = ports(&lab, "sw1");
@@ -637,21 +536,16 @@ fn daemon_restarts_with_the_same_ports_and_flows() {
     assert_eq!(flows1.len(), 4);
 
     for round in 0..2 {
-        let old = worker_pid(&lab.name).expect("a worker");
         let supervisor: Vec<i32> = switchd_pids(&lab.name)
             .into_iter()
             .filter(|(_, w)| !*w)
             .map(|(p, _)| p)
             .collect();
         assert_eq!(supervisor.len(), 1, "{:?}", switchd_pids(&lab.name));
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(old),
-            nix::sys::signal::Signal::SIGKILL,
-        )
-        .expect("kill the worker");
+        let old = kill_worker(&lab.name);
         let t = Instant::now();
         let back = wait_until(Duration::from_secs(10), || {
-            worker_pid(&lab.name).is_some_and(|p| p != old) && sw(&lab, "sw1", &["show"]).success()
+            new_worker(&lab.name, old) && sw(&lab, "sw1", &["show"]).success()
         });
         assert!(back, "round {round}: the daemon did not come back");
         eprintln!("round {round}: switch back after {:?}", t.elapsed());
@@ -667,7 +561,7 @@ fn daemon_restarts_with_the_same_ports_and_flows() {
         assert_eq!(ports(&lab, "sw2"), ports2);
         assert_eq!(flow_specs(&lab, "sw1"), flows1);
         assert_eq!(flow_specs(&lab, "sw2"), flows2);
-        assert_pingall(&lab);
+        assert_pingall(&lab, 2);
     }
 
     // The whole daemon killed (supervisor and worker): `vnet up` starts it
@@ -688,7 +582,7 @@ fn daemon_restarts_with_the_same_ports_and_flows() {
     assert_eq!(ports(&lab, "sw1"), ports1);
     assert_eq!(flow_specs(&lab, "sw1"), flows1);
     assert_eq!(flow_specs(&lab, "sw2"), flows2);
-    assert_pingall(&lab);
+    assert_pingall(&lab, 2);
 
     down_and_check(&lab);
 }
@@ -912,7 +806,7 @@ fn link_flaps_under_traffic() {
     assert!(ok, "h1 -> h2 after the flaps");
     let h1 = ipv4_of(&lab, "h1", "eth0");
     assert_reaches(&lab, "h2", &h1);
-    assert_pingall(&lab);
+    assert_pingall(&lab, 2);
     down_and_check(&lab);
 }
 
@@ -925,7 +819,7 @@ fn reconcile_removes_and_adds_ports() {
     let three = star_switch(&lab.name, 3, &[]);
     let file = lab.write("lab.yaml", &three);
     vnet(&["up", &file]).ok();
-    assert_pingall(&lab);
+    assert_pingall(&lab, 2);
     let before: Vec<(String, u64)> = ports(&lab, "sw1").into_iter().map(|p| (p.0, p.1)).collect();
     let no = |name: &str| {
         before
@@ -962,7 +856,7 @@ fn reconcile_removes_and_adds_ports() {
     assert!(p2 != p1 && p2 != p3, "{:?}", ports(&lab, "sw1"));
     assert_eq!(port_no(&lab, "sw1", "h1"), Some(p1));
     assert_eq!(port_no(&lab, "sw1", "h3"), Some(p3));
-    assert_pingall(&lab);
+    assert_pingall(&lab, 2);
     // A flow naming it by name works on the new number.
     let h2 = ipv4_of(&lab, "h2", "eth0");
     sw(
@@ -1025,7 +919,7 @@ links:
     };
     let file = lab.write("lab.yaml", &lab_yaml("", "10.78.0.2/24", "", ""));
     vnet(&["up", &file]).ok();
-    assert_pingall(&lab);
+    assert_pingall(&lab, 2);
     // The bridge's hosts were learned behind the switch's port towards it.
     let fdb = sw(&lab, "sw1", &["fdb", "--json"]).ok().json();
     for h in ["h3", "h4"] {
@@ -1148,14 +1042,9 @@ fn a_port_whose_device_is_gone_does_not_stop_the_switches() {
     assert_reaches(&lab, "h3", "10.77.2.4");
     sw(&lab, "sw1", &["show"]).ok();
     // The daemon dies and comes back: both switches run, sw1 without h2.
-    let old = worker_pid(&lab.name).expect("worker");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(old),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .expect("kill the worker");
+    let old = kill_worker(&lab.name);
     let back = wait_until(Duration::from_secs(10), || {
-        worker_pid(&lab.name).is_some_and(|p| p != old)
+        new_worker(&lab.name, old)
             && sw(&lab, "sw1", &["show"]).success()
             && sw(&lab, "sw2", &["show"]).success()
     });

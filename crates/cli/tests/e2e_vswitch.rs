@@ -15,7 +15,7 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
@@ -132,30 +132,8 @@ fn flows(switch: &str, args: &[&str]) -> Run {
     vnet(&full)
 }
 
-/// The daemon's worker process (`vnet switchd @switches --worker`), from /proc.
-fn worker_pid() -> Option<i32> {
-    let dir = std::fs::read_dir("/proc").ok()?;
-    for e in dir.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).filter(|a| !a.is_empty()).collect();
-        let is_vnet = args
-            .first()
-            .is_some_and(|a| Path::new(&*String::from_utf8_lossy(a)).ends_with("vnet"));
-        if is_vnet
-            && args.get(1) == Some(&&b"switchd"[..])
-            && args.get(2) == Some(&&b"@switches"[..])
-            && args.get(3) == Some(&&b"--worker"[..])
-        {
-            return Some(pid);
-        }
-    }
-    None
-}
+/// The daemon's lab name (`vnet switchd @switches`).
+const DAEMON: &str = "@switches";
 
 fn port_names(switch: &str) -> Vec<String> {
     let j = vs(&["list-ports", switch, "--json"]).ok().json();
@@ -192,7 +170,7 @@ fn assert_gone_if_none_left() {
     let left = vs(&["list-br"]).ok().stdout;
     if left.trim().is_empty() {
         assert!(!Path::new(STATE).exists(), "{STATE} left behind");
-        assert_eq!(worker_pid(), None, "daemon left running");
+        assert_eq!(worker_pid(DAEMON), None, "daemon left running");
     }
 }
 
@@ -233,20 +211,12 @@ fn ping_flows_restart_and_cleanup() {
 
     // kill -9 of the worker: it comes back with its ports and flows.
     let before = flow_texts(&sw);
-    let old = worker_pid().expect("worker running");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(old),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .expect("kill worker");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if worker_pid().is_some_and(|p| p != old) && flows(&sw, &["show", "--json"]).success() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "worker did not come back");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let old = kill_worker(DAEMON);
+    assert!(
+        wait_for(Duration::from_secs(20), || new_worker(DAEMON, old)
+            && flows(&sw, &["show", "--json"]).success()),
+        "worker did not come back"
+    );
     assert_eq!(flow_texts(&sw), before);
     assert!(
         before

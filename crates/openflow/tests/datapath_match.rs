@@ -10,6 +10,7 @@
 //! ovs-ofctl sends in OpenFlow 1.3 (IP TTL, fragments, TCP flags, MPLS
 //! TTL).
 
+mod common;
 mod dp;
 
 use std::net::{Ipv4Addr, Ipv6Addr};

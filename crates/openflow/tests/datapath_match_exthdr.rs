@@ -8,6 +8,7 @@
 //! the pseudo-field (OXM bytes through the codec) steers exactly the
 //! frames with those bits.
 
+mod common;
 mod dp;
 
 use std::net::Ipv6Addr;

@@ -1,34 +1,17 @@
 //! Every way a peer's bytes can be wrong gets the spec's (type, code), and
 //! the answer echoes the offending message's first 64 bytes.
 
+mod common;
+
+use common::{flow_mod_bytes, refusal};
 use vnet_openflow::error::*;
 use vnet_openflow::msg::basic::ErrorMsg;
-use vnet_openflow::{DecodeError, Message};
+use vnet_openflow::Message;
 
-/// A FLOW_MOD (ADD, table 0) with these OXM TLV bytes and instructions.
+/// A FLOW_MOD (ADD, table 0, xid 42) with these OXM TLV bytes and
+/// instructions.
 fn flow_mod(tlvs: &[u8], instructions: &[u8]) -> Vec<u8> {
-    let mut m = vec![0x04, 0x0e, 0, 0, 0, 0, 0, 42]; // header, xid 42
-    m.extend_from_slice(&[0; 16]); // cookie, cookie_mask
-    m.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x80, 0]); // table, ADD, timeouts, priority
-    m.extend_from_slice(&[0xff; 12]); // buffer_id, out_port, out_group
-    m.extend_from_slice(&[0, 0, 0, 0]); // flags, pad
-    let len = 4 + tlvs.len();
-    m.extend_from_slice(&[0, 1, 0, len as u8]);
-    m.extend_from_slice(tlvs);
-    m.resize(m.len() + (len.div_ceil(8) * 8 - len), 0);
-    m.extend_from_slice(instructions);
-    let total = m.len() as u16;
-    m[2..4].copy_from_slice(&total.to_be_bytes());
-    m
-}
-
-/// Decodes `bytes` as a FLOW_MOD and translates it to the switch model.
-fn flow_mod_error(bytes: &[u8]) -> DecodeError {
-    match Message::decode(bytes) {
-        Err(e) => e,
-        Ok((_, Message::FlowMod(fm))) => fm.to_switch().expect_err("accepted"),
-        Ok(other) => panic!("decoded as {other:?}"),
-    }
+    flow_mod_bytes(42, tlvs, instructions)
 }
 
 const ETH_IP: &[u8] = &[0x80, 0x00, 0x0a, 0x02, 0x08, 0x00]; // ETH_TYPE 0x0800
@@ -43,10 +26,10 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 #[test]
 fn match_prerequisites() {
     // IPV4_DST without ETH_TYPE
-    let e = flow_mod_error(&flow_mod(&[0x80, 0x00, 0x18, 0x04, 10, 0, 0, 1], &[]));
+    let e = refusal(&flow_mod(&[0x80, 0x00, 0x18, 0x04, 10, 0, 0, 1], &[]));
     assert_eq!(e.kind, OFPBMC_BAD_PREREQ, "{e}");
     // TCP_DST with ETH_TYPE but no IP_PROTO
-    let e = flow_mod_error(&flow_mod(&cat(&[ETH_IP, TCP_DST_80]), &[]));
+    let e = refusal(&flow_mod(&cat(&[ETH_IP, TCP_DST_80]), &[]));
     assert_eq!(e.kind, OFPBMC_BAD_PREREQ, "{e}");
     // ... and fine with it, in any order
     let ok = flow_mod(&cat(&[TCP_DST_80, PROTO_TCP, ETH_IP]), &[]);
@@ -56,13 +39,13 @@ fn match_prerequisites() {
     assert_eq!(fm.to_switch().unwrap().flow.r#match.key.tp_dst, 80);
     // IPV6_SRC on an IPv4 match
     let v6src = [&[0x80, 0x00, 0x34, 0x10][..], &[0; 16]].concat();
-    let e = flow_mod_error(&flow_mod(&cat(&[ETH_IP, &v6src]), &[]));
+    let e = refusal(&flow_mod(&cat(&[ETH_IP, &v6src]), &[]));
     assert_eq!(e.kind, OFPBMC_BAD_PREREQ);
     // VLAN_PCP without VLAN_VID
-    let e = flow_mod_error(&flow_mod(&[0x80, 0x00, 0x0e, 0x01, 3], &[]));
+    let e = refusal(&flow_mod(&[0x80, 0x00, 0x0e, 0x01, 3], &[]));
     assert_eq!(e.kind, OFPBMC_BAD_PREREQ);
     // VLAN_PCP with VLAN_VID = OFPVID_NONE
-    let e = flow_mod_error(&flow_mod(
+    let e = refusal(&flow_mod(
         &[
             0x80, 0x00, 0x0c, 0x02, 0x00, 0x00, 0x80, 0x00, 0x0e, 0x01, 3,
         ],
@@ -76,26 +59,26 @@ fn match_prerequisites() {
         &[0x80, 0x00, 0x3a, 0x01, 136],
         &[0x80, 0x00, 0x40, 0x06, 0, 0, 0, 0, 0, 1],
     ]);
-    let e = flow_mod_error(&flow_mod(&nd, &[]));
+    let e = refusal(&flow_mod(&nd, &[]));
     assert_eq!(e.kind, OFPBMC_BAD_PREREQ);
     // IN_PHY_PORT without IN_PORT
-    let e = flow_mod_error(&flow_mod(&[0x80, 0x00, 0x02, 0x04, 0, 0, 0, 1], &[]));
+    let e = refusal(&flow_mod(&[0x80, 0x00, 0x02, 0x04, 0, 0, 0, 1], &[]));
     assert_eq!(e.kind, OFPBMC_BAD_PREREQ);
 }
 
 #[test]
 fn match_field_errors() {
     // the same field twice
-    let e = flow_mod_error(&flow_mod(&cat(&[ETH_IP, ETH_IP]), &[]));
+    let e = refusal(&flow_mod(&cat(&[ETH_IP, ETH_IP]), &[]));
     assert_eq!(e.kind, OFPBMC_DUP_FIELD);
     // a mask on ETH_TYPE (not maskable)
-    let e = flow_mod_error(&flow_mod(
+    let e = refusal(&flow_mod(
         &[0x80, 0x00, 0x0b, 0x04, 0x08, 0, 0xff, 0xff],
         &[],
     ));
     assert_eq!(e.kind, OFPBMC_BAD_MASK);
     // VLAN_PCP 8 (3 bits)
-    let e = flow_mod_error(&flow_mod(
+    let e = refusal(&flow_mod(
         &[
             0x80, 0x00, 0x0c, 0x02, 0x10, 0x05, 0x80, 0x00, 0x0e, 0x01, 8,
         ],
@@ -103,10 +86,10 @@ fn match_field_errors() {
     ));
     assert_eq!(e.kind, OFPBMC_BAD_VALUE);
     // VLAN_VID 5 without OFPVID_PRESENT
-    let e = flow_mod_error(&flow_mod(&[0x80, 0x00, 0x0c, 0x02, 0x00, 0x05], &[]));
+    let e = refusal(&flow_mod(&[0x80, 0x00, 0x0c, 0x02, 0x00, 0x05], &[]));
     assert_eq!(e.kind, OFPBMC_BAD_VALUE);
     // value bits outside the mask
-    let e = flow_mod_error(&flow_mod(
+    let e = refusal(&flow_mod(
         &cat(&[
             ETH_IP,
             &[0x80, 0x00, 0x19, 0x08, 10, 0, 0, 1, 255, 255, 255, 0],
@@ -115,26 +98,26 @@ fn match_field_errors() {
     ));
     assert_eq!(e.kind, OFPBMC_BAD_WILDCARDS);
     // IN_PORT with length 2
-    let e = flow_mod_error(&flow_mod(&[0x80, 0x00, 0x00, 0x02, 0, 1], &[]));
+    let e = refusal(&flow_mod(&[0x80, 0x00, 0x00, 0x02, 0, 1], &[]));
     assert_eq!(e.kind, OFPBMC_BAD_LEN);
     // a TLV running past the match
-    let e = flow_mod_error(&flow_mod(&[0x80, 0x00, 0x00, 0x04, 0, 1], &[]));
+    let e = refusal(&flow_mod(&[0x80, 0x00, 0x00, 0x04, 0, 1], &[]));
     assert_eq!(e.kind, OFPBMC_BAD_LEN);
     // unknown basic field 40, unknown class 0x1234
-    let e = flow_mod_error(&flow_mod(&[0x80, 0x00, 0x50, 0x01, 0], &[]));
+    let e = refusal(&flow_mod(&[0x80, 0x00, 0x50, 0x01, 0], &[]));
     assert_eq!(e.kind, OFPBMC_BAD_FIELD);
-    let e = flow_mod_error(&flow_mod(&[0x12, 0x34, 0x00, 0x01, 0], &[]));
+    let e = refusal(&flow_mod(&[0x12, 0x34, 0x00, 0x01, 0], &[]));
     assert_eq!(e.kind, OFPBMC_BAD_FIELD);
     // an OpenFlow 1.0-style standard match
     let mut m = flow_mod(&[], &[]);
     m[49] = 0; // match type 0
-    assert_eq!(flow_mod_error(&m).kind, OFPBMC_BAD_TYPE);
+    assert_eq!(refusal(&m).kind, OFPBMC_BAD_TYPE);
     // ARP opcode above what the switch matches
     let arp = cat(&[
         &[0x80, 0x00, 0x0a, 0x02, 0x08, 0x06],
         &[0x80, 0x00, 0x2a, 0x02, 0x01, 0x00],
     ]);
-    assert_eq!(flow_mod_error(&flow_mod(&arp, &[])).kind, OFPBMC_BAD_VALUE);
+    assert_eq!(refusal(&flow_mod(&arp, &[])).kind, OFPBMC_BAD_VALUE);
 }
 
 #[test]
@@ -145,72 +128,69 @@ fn instruction_and_action_errors() {
         i
     };
     // unknown action type 99
-    let e = flow_mod_error(&flow_mod(&[], &apply(&[0, 99, 0, 8, 0, 0, 0, 0])));
+    let e = refusal(&flow_mod(&[], &apply(&[0, 99, 0, 8, 0, 0, 0, 0])));
     assert_eq!(e.kind, OFPBAC_BAD_TYPE);
     // OUTPUT with length 8
-    let e = flow_mod_error(&flow_mod(&[], &apply(&[0, 0, 0, 8, 0, 0, 0, 1])));
+    let e = refusal(&flow_mod(&[], &apply(&[0, 0, 0, 8, 0, 0, 0, 1])));
     assert_eq!(e.kind, OFPBAC_BAD_LEN);
     // an experimenter action
-    let e = flow_mod_error(&flow_mod(
+    let e = refusal(&flow_mod(
         &[],
         &apply(&[0xff, 0xff, 0, 8, 0, 0, 0x23, 0x20]),
     ));
     assert_eq!(e.kind, OFPBAC_BAD_EXPERIMENTER);
     // PUSH_PBB with an ethertype other than 0x88e7
-    let e = flow_mod_error(&flow_mod(&[], &apply(&[0, 26, 0, 8, 0x81, 0x00, 0, 0])));
+    let e = refusal(&flow_mod(&[], &apply(&[0, 26, 0, 8, 0x81, 0x00, 0, 0])));
     assert_eq!(e.kind, OFPBAC_BAD_ARGUMENT);
     // POP_PBB on a match that is not PBB
-    let e = flow_mod_error(&flow_mod(&[], &apply(&[0, 27, 0, 8, 0, 0, 0, 0])));
+    let e = refusal(&flow_mod(&[], &apply(&[0, 27, 0, 8, 0, 0, 0, 0])));
     assert_eq!(e.kind, OFPBAC_MATCH_INCONSISTENT);
     // SET_FIELD of MPLS_LABEL on a match that is not MPLS
     let set_mpls = [0, 25, 0, 16, 0x80, 0x00, 0x44, 0x04, 0, 0, 0, 5, 0, 0, 0, 0];
-    let e = flow_mod_error(&flow_mod(&[], &apply(&set_mpls)));
+    let e = refusal(&flow_mod(&[], &apply(&set_mpls)));
     assert_eq!(e.kind, OFPBAC_MATCH_INCONSISTENT);
     // SET_FIELD of IP_PROTO: decodes, the switch does not set it
     let set_proto = [0, 25, 0, 16, 0x80, 0x00, 0x14, 0x01, 6, 0, 0, 0, 0, 0, 0, 0];
-    let e = flow_mod_error(&flow_mod(ETH_IP, &apply(&set_proto)));
+    let e = refusal(&flow_mod(ETH_IP, &apply(&set_proto)));
     assert_eq!(e.kind, OFPBAC_BAD_SET_TYPE);
     // SET_FIELD with a mask
     let set_masked = [
         0, 25, 0, 16, 0x80, 0x00, 0x17, 0x08, 10, 0, 0, 0, 255, 0, 0, 0,
     ];
-    let e = flow_mod_error(&flow_mod(&[], &apply(&set_masked)));
+    let e = refusal(&flow_mod(&[], &apply(&set_masked)));
     assert_eq!(e.kind, OFPBAC_BAD_SET_ARGUMENT);
     // SET_FIELD on a field the match does not guarantee (switch check)
     let set_tcp = [
         0, 25, 0, 16, 0x80, 0x00, 0x1a, 0x02, 0, 80, 0, 0, 0, 0, 0, 0,
     ];
-    let e = flow_mod_error(&flow_mod(&[], &apply(&set_tcp)));
+    let e = refusal(&flow_mod(&[], &apply(&set_tcp)));
     assert_eq!(e.kind, OFPBAC_MATCH_INCONSISTENT);
     // unknown instruction 9, experimenter instruction, bad length
-    let e = flow_mod_error(&flow_mod(&[], &[0, 9, 0, 8, 0, 0, 0, 0]));
+    let e = refusal(&flow_mod(&[], &[0, 9, 0, 8, 0, 0, 0, 0]));
     assert_eq!(e.kind, OFPBIC_UNKNOWN_INST);
-    let e = flow_mod_error(&flow_mod(&[], &[0xff, 0xff, 0, 8, 0, 0, 0, 1]));
+    let e = refusal(&flow_mod(&[], &[0xff, 0xff, 0, 8, 0, 0, 0, 1]));
     assert_eq!(e.kind, OFPBIC_BAD_EXPERIMENTER);
-    let e = flow_mod_error(&flow_mod(
+    let e = refusal(&flow_mod(
         &[],
         &[0, 1, 0, 16, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     ));
     assert_eq!(e.kind, OFPBIC_BAD_LEN);
     // goto_table backwards (switch check), in table 0
-    let e = flow_mod_error(&flow_mod(&[], &[0, 1, 0, 8, 0, 0, 0, 0]));
+    let e = refusal(&flow_mod(&[], &[0, 1, 0, 8, 0, 0, 0, 0]));
     assert_eq!(e.kind, OFPBIC_BAD_TABLE_ID);
     // two apply-actions
     let twice = [apply(&[]), apply(&[])].concat();
-    assert_eq!(
-        flow_mod_error(&flow_mod(&[], &twice)).kind,
-        OFPBIC_UNSUP_INST
-    );
+    assert_eq!(refusal(&flow_mod(&[], &twice)).kind, OFPBIC_UNSUP_INST);
 }
 
 #[test]
 fn flow_mod_header_errors() {
     let mut m = flow_mod(&[], &[]);
     m[25] = 7; // command
-    assert_eq!(flow_mod_error(&m).kind, OFPFMFC_BAD_COMMAND);
+    assert_eq!(refusal(&m).kind, OFPFMFC_BAD_COMMAND);
     let mut m = flow_mod(&[], &[]);
     m[45] = 0x20; // flags bit 5
-    assert_eq!(flow_mod_error(&m).kind, OFPFMFC_BAD_FLAGS);
+    assert_eq!(refusal(&m).kind, OFPFMFC_BAD_FLAGS);
 }
 
 #[test]
@@ -268,7 +248,7 @@ fn message_level_errors() {
 #[test]
 fn error_reply_echoes_64_bytes() {
     let bad = flow_mod(&cat(&[ETH_IP, ETH_IP]), &[0; 64]);
-    let e = flow_mod_error(&bad);
+    let e = refusal(&bad);
     let reply = Message::Error(ErrorMsg::reply_to(&e, &bad));
     let bytes = reply.encode(42).unwrap();
     assert_eq!(bytes.len(), 8 + 4 + 64);

@@ -13,9 +13,11 @@
 //! Each is checked in every direction (see `golden_support::check`);
 //! the refusals at the end carry the spec's error codes.
 
+mod common;
 mod golden_support;
 
-use golden_support::{apply, apply_bytes, check, dl, eth_type, flow_mod, refusal};
+use common::{refusal, translate};
+use golden_support::{apply, apply_bytes, check, dl, eth_type, flow_mod, refused};
 use vnet_openflow::error::*;
 use vnet_switch::flow::{Action, Field, Flow, Instruction, Match, PortNo};
 use vnet_switch::group::{Bucket, Group, GroupType};
@@ -674,11 +676,6 @@ fn write_actions_are_checked_in_the_order_the_action_set_runs() {
     assert_eq!(e.ofp_error(), (2, 10), "{e}"); // MATCH_INCONSISTENT
 }
 
-/// One action's bytes in an APPLY_ACTIONS of a FLOW_MOD matching `tlvs`.
-fn refused(tlvs: &[u8], action: &[u8]) -> ErrorKind {
-    refusal(&flow_mod(tlvs, &apply_bytes(action))).kind
-}
-
 #[test]
 fn bad_arguments_and_inconsistent_matches_are_refused() {
     // push_mpls:0x0800, push_pbb:0x8100, push_vlan:0x0800
@@ -719,12 +716,7 @@ fn bad_arguments_and_inconsistent_matches_are_refused() {
         [0, 16, 0, 8, 0, 0, 0, 0],
     ] {
         let bytes = flow_mod(&mpls, &apply_bytes(&a));
-        let (_, vnet_openflow::Message::FlowMod(fm)) =
-            vnet_openflow::Message::decode(&bytes).unwrap()
-        else {
-            panic!()
-        };
-        assert!(fm.to_switch().is_ok(), "{a:?}");
+        assert!(translate(&bytes).is_ok(), "{a:?}");
     }
     // After pop_mpls to IPv4, an IPv4 set-field is consistent again; an
     // MPLS one no longer is.
@@ -739,11 +731,7 @@ fn bad_arguments_and_inconsistent_matches_are_refused() {
     let mut a = vec![0, 20, 0, 8, 0x08, 0x00, 0, 0];
     a.extend_from_slice(&set_ip_src);
     let bytes = flow_mod(&mpls, &apply_bytes(&a));
-    let (_, vnet_openflow::Message::FlowMod(fm)) = vnet_openflow::Message::decode(&bytes).unwrap()
-    else {
-        panic!()
-    };
-    assert!(fm.to_switch().is_ok());
+    assert!(translate(&bytes).is_ok());
 }
 
 #[test]
@@ -752,11 +740,7 @@ fn set_queue_is_refused_with_bad_queue_there_being_no_queues() {
     // when a flow or a group bucket names it: no port has queues, so
     // every queue id is unknown (OFPBAC_BAD_QUEUE = 8).
     let bytes = flow_mod(&[], &apply_bytes(&[0, 21, 0, 8, 0, 0, 0, 0]));
-    let (_, vnet_openflow::Message::FlowMod(fm)) = vnet_openflow::Message::decode(&bytes).unwrap()
-    else {
-        panic!()
-    };
-    let fm = fm.to_switch().unwrap();
+    let fm = translate(&bytes).unwrap();
     let mut p = Pipeline::new(2);
     let e = p.apply(&fm, 0).unwrap_err();
     assert_eq!(e, PipelineError::UnknownQueue(0));

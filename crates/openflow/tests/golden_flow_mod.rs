@@ -7,9 +7,7 @@
 
 mod common;
 
-use common::{mac, roundtrip};
-use vnet_openflow::msg::FlowMod;
-use vnet_openflow::Message;
+use common::{check_flow_mod, ip_flow, mac};
 use vnet_switch::flow::{self, Action, Field, Flow, FlowFlags, Instruction, Match, PortNo};
 use vnet_wire::FlowKey;
 
@@ -377,33 +375,13 @@ const FM_TCP_FLAGS_METER: &[u8] = &[
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // pad
 ];
 
-/// Decodes a captured FLOW_MOD, checks its translation, and that the
-/// switch model encodes back to the captured bytes.
-fn check(bytes: &[u8], expected: &flow::FlowMod) {
-    let Message::FlowMod(fm) = roundtrip(bytes) else {
-        panic!("not a FLOW_MOD")
-    };
-    assert_eq!(&fm.to_switch().unwrap(), expected);
-    let back = Message::FlowMod(FlowMod::from_switch(expected).unwrap());
-    assert_eq!(back.encode(6).unwrap(), bytes, "switch model → bytes");
-}
-
-fn ip_flow(priority: u16) -> Flow {
-    let mut f = Flow {
-        priority,
-        ..Flow::default()
-    };
-    (f.r#match.key.dl_type, f.r#match.mask.dl_type) = (0x0800, 0xffff);
-    f
-}
-
 #[test]
 fn simple_ip_prefix_output() {
     // priority=100,ip,nw_dst=10.0.0.0/24,actions=output:2
     let mut f = ip_flow(100);
     (f.r#match.key.ipv4_dst, f.r#match.mask.ipv4_dst) = (0x0a00_0000, 0xffff_ff00);
     f.instructions = vec![Instruction::ApplyActions(vec![Action::Output(PortNo(2))])];
-    check(FM_SIMPLE, &flow::FlowMod::add(f));
+    check_flow_mod(FM_SIMPLE, &flow::FlowMod::add(f));
 }
 
 #[test]
@@ -468,7 +446,7 @@ fn many_fields_and_all_instruction_kinds() {
         hard_timeout: 20,
         flags: FlowFlags::default(),
     };
-    check(FM_MANY, &flow::FlowMod::add(f));
+    check_flow_mod(FM_MANY, &flow::FlowMod::add(f));
 }
 
 #[test]
@@ -518,7 +496,7 @@ fn ipv6_neighbour_discovery_with_extensions() {
         }])],
         ..Flow::default()
     };
-    check(FM_IPV6_ND, &flow::FlowMod::add(f));
+    check_flow_mod(FM_IPV6_ND, &flow::FlowMod::add(f));
 }
 
 #[test]
@@ -548,7 +526,7 @@ fn arp_fields_and_untagged() {
         r#match: Match::new(key, mask),
         ..Flow::default()
     };
-    check(FM_ARP, &flow::FlowMod::add(f));
+    check_flow_mod(FM_ARP, &flow::FlowMod::add(f));
 }
 
 #[test]
@@ -593,7 +571,7 @@ fn icmp_reserved_ports_and_set_fields() {
         ])],
         ..Flow::default()
     };
-    check(FM_ICMP_ACTIONS, &flow::FlowMod::add(f));
+    check_flow_mod(FM_ICMP_ACTIONS, &flow::FlowMod::add(f));
 }
 
 #[test]
@@ -619,5 +597,5 @@ fn tcp_flags_and_meter() {
         ],
         ..Flow::default()
     };
-    check(FM_TCP_FLAGS_METER, &flow::FlowMod::add(f));
+    check_flow_mod(FM_TCP_FLAGS_METER, &flow::FlowMod::add(f));
 }

@@ -4,9 +4,7 @@
 
 mod common;
 
-use common::roundtrip;
-use vnet_openflow::msg::FlowMod;
-use vnet_openflow::Message;
+use common::{check_flow_mod, ip_flow};
 use vnet_switch::flow::{self, Action, Flow, FlowFlags, FlowModCommand, Instruction, PortNo};
 
 const FM_DELETE: &[u8] = &[
@@ -207,26 +205,6 @@ const FM_MPLS_ACTIONS: &[u8] = &[
     0x00, 0x00, 0x00, 0x02, // group_id: 2
 ];
 
-/// Decodes a captured FLOW_MOD, checks its translation, and that the
-/// switch model encodes back to the captured bytes.
-fn check(bytes: &[u8], expected: &flow::FlowMod) {
-    let Message::FlowMod(fm) = roundtrip(bytes) else {
-        panic!("not a FLOW_MOD")
-    };
-    assert_eq!(&fm.to_switch().unwrap(), expected);
-    let back = Message::FlowMod(FlowMod::from_switch(expected).unwrap());
-    assert_eq!(back.encode(6).unwrap(), bytes, "switch model → bytes");
-}
-
-fn ip_flow(priority: u16) -> Flow {
-    let mut f = Flow {
-        priority,
-        ..Flow::default()
-    };
-    (f.r#match.key.dl_type, f.r#match.mask.dl_type) = (0x0800, 0xffff);
-    f
-}
-
 #[test]
 fn delete_with_filters() {
     // del-flows 'table=2,cookie=0x10/0xff,out_port=5,ip'
@@ -240,7 +218,7 @@ fn delete_with_filters() {
         out_port: PortNo(5),
         out_group: flow::ANY_GROUP,
     };
-    check(FM_DELETE, &fm);
+    check_flow_mod(FM_DELETE, &fm);
 }
 
 #[test]
@@ -252,7 +230,7 @@ fn delete_strict_all_tables() {
         command: FlowModCommand::DeleteStrict,
         ..flow::FlowMod::add(f)
     };
-    check(FM_DELETE_STRICT, &fm);
+    check_flow_mod(FM_DELETE_STRICT, &fm);
 }
 
 #[test]
@@ -264,7 +242,7 @@ fn modify_strict() {
         command: FlowModCommand::ModifyStrict,
         ..flow::FlowMod::add(f)
     };
-    check(FM_MODIFY_STRICT, &fm);
+    check_flow_mod(FM_MODIFY_STRICT, &fm);
 }
 
 #[test]
@@ -277,7 +255,7 @@ fn all_flags() {
         instructions: vec![Instruction::ApplyActions(vec![Action::Output(PortNo(1))])],
         ..Flow::default()
     };
-    check(FM_FLAGS, &flow::FlowMod::add(f));
+    check_flow_mod(FM_FLAGS, &flow::FlowMod::add(f));
 }
 
 #[test]
@@ -291,7 +269,7 @@ fn mpls_match_and_actions_translate_both_ways() {
         Action::PopMpls(0x0800),
         Action::Output(PortNo(1)),
     ])];
-    check(FM_MPLS, &flow::FlowMod::add(f));
+    check_flow_mod(FM_MPLS, &flow::FlowMod::add(f));
     // ip,actions=push_mpls:0x8847,set_mpls_ttl:3,dec_mpls_ttl,set_queue:1,group:2
     // (translated; the pipeline then refuses the queue: see
     // golden_actions.rs)
@@ -304,5 +282,5 @@ fn mpls_match_and_actions_translate_both_ways() {
         Action::SetQueue(1),
         Action::Group(2),
     ])];
-    check(FM_MPLS_ACTIONS, &flow::FlowMod::add(f));
+    check_flow_mod(FM_MPLS_ACTIONS, &flow::FlowMod::add(f));
 }

@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::golden;
+use common::{golden, rep};
 use vnet_openflow::error::*;
 use vnet_openflow::msg::{GroupMod, MeterMod};
 use vnet_openflow::multipart::*;
@@ -177,10 +177,6 @@ fn select_group() -> g::Group {
             },
         ],
     }
-}
-
-fn rep(body: MultipartReplyBody) -> Message {
-    Message::MultipartReply(MultipartReply { flags: 0, body })
 }
 
 #[test]

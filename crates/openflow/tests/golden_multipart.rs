@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::golden;
+use common::{golden, ip_match};
 use vnet_openflow::msg::OFPP_ANY;
 use vnet_openflow::multipart::*;
 use vnet_openflow::oxm::{OxmField, OxmMatch, OxmTlv};
@@ -192,10 +192,6 @@ const MP_REQ_PORT_DESC: &[u8] = &[
 
 fn req(body: MultipartRequestBody) -> Message {
     Message::MultipartRequest(MultipartRequest { flags: 0, body })
-}
-
-fn ip_match() -> OxmMatch {
-    OxmMatch::new(vec![OxmTlv::exact(OxmField::EthType, 0x0800)])
 }
 
 #[test]

@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::{golden, mac};
+use common::{golden, ip_match, mac, rep};
 use vnet_openflow::action::Action;
 use vnet_openflow::instruction::Instruction;
 use vnet_openflow::msg::{GroupType, MeterBand, OFPP_ANY};
 use vnet_openflow::multipart::*;
-use vnet_openflow::oxm::{OxmField, OxmMatch, OxmTlv};
+use vnet_openflow::oxm::OxmField;
 use vnet_openflow::port::{PortDesc, PortStats};
 use vnet_openflow::Message;
 use vnet_switch::flow::FlowFlags;
@@ -410,14 +410,6 @@ const MP_REP_PORT_DESC: &[u8] = &[
     0x00, 0x00, 0x00, 0x00, // curr_speed: 0
     0x00, 0x00, 0x00, 0x00, // max_speed: 0
 ];
-
-fn rep(body: MultipartReplyBody) -> Message {
-    Message::MultipartReply(MultipartReply { flags: 0, body })
-}
-
-fn ip_match() -> OxmMatch {
-    OxmMatch::new(vec![OxmTlv::exact(OxmField::EthType, 0x0800)])
-}
 
 #[test]
 fn replies() {

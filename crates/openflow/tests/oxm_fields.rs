@@ -11,9 +11,11 @@
 //! length (OFPBMC_BAD_LEN), an unknown field (OFPBMC_BAD_FIELD), and every
 //! prerequisite chain missing a link (OFPBMC_BAD_PREREQ).
 
+mod common;
+
+use common::{match_of, unhex};
 use vnet_openflow::error::*;
 use vnet_openflow::oxm::{OxmField, OxmMatch, OxmTlv};
-use vnet_openflow::{DecodeError, Message};
 use vnet_switch::flow::Match;
 use vnet_switch::ofctl::{no_port_names, parse_flow};
 
@@ -164,41 +166,8 @@ const BY_HAND: &[(&str, &str)] = &[
     ),
 ];
 
-fn unhex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-/// A FLOW_MOD (ADD, table 0, no instructions) whose match holds `tlvs`.
-fn flow_mod(tlvs: &[u8]) -> Vec<u8> {
-    let mut m = vec![0x04, 0x0e, 0, 0, 0, 0, 0, 1];
-    m.extend_from_slice(&[0; 16]); // cookie, cookie_mask
-    m.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x80, 0]); // table, ADD, timeouts, priority
-    m.extend_from_slice(&[0xff; 12]); // buffer_id, out_port, out_group
-    m.extend_from_slice(&[0, 0, 0, 0]); // flags, pad
-    let len = 4 + tlvs.len();
-    m.extend_from_slice(&[0, 1]);
-    m.extend_from_slice(&(len as u16).to_be_bytes());
-    m.extend_from_slice(tlvs);
-    m.resize(m.len() + (len.div_ceil(8) * 8 - len), 0);
-    let total = m.len() as u16;
-    m[2..4].copy_from_slice(&total.to_be_bytes());
-    m
-}
-
-/// The switch-model match of a FLOW_MOD holding `tlvs`, or the error.
-fn decode(tlvs: &[u8]) -> Result<Match, DecodeError> {
-    match Message::decode(&flow_mod(tlvs))? {
-        (_, Message::FlowMod(fm)) => Ok(fm.to_switch()?.flow.r#match),
-        (_, other) => panic!("decoded as {other:?}"),
-    }
-}
-
 fn error(tlvs: &[u8]) -> ErrorKind {
-    match decode(tlvs) {
+    match match_of(tlvs) {
         Ok(m) => panic!("{} accepted as {m:?}", hex(tlvs)),
         Err(e) => e.kind,
     }
@@ -282,7 +251,7 @@ fn every_basic_field_has_a_golden_case() {
 fn captured_tlvs_decode_and_encode_back() {
     for (text, h) in CAPTURED.iter().chain(BY_HAND) {
         let bytes = unhex(h);
-        let m = decode(&bytes).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let m = match_of(&bytes).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(m, parsed(text), "{text}: decoded match");
         assert_eq!(hex(&encode(&m)), hex(&bytes), "{text}: encoded TLVs");
     }
@@ -291,10 +260,10 @@ fn captured_tlvs_decode_and_encode_back() {
 #[test]
 fn in_phy_port_equals_in_port() {
     // IN_PORT 7, IN_PHY_PORT 7: the physical port is the port here.
-    let m = decode(&unhex("8000000400000007 8000020400000007")).unwrap();
+    let m = match_of(&unhex("8000000400000007 8000020400000007")).unwrap();
     assert_eq!(m, parsed("in_port=7"));
     // ... in either order (the prerequisite need not come first).
-    let m = decode(&unhex("8000020400000007 8000000400000007")).unwrap();
+    let m = match_of(&unhex("8000020400000007 8000000400000007")).unwrap();
     assert_eq!(m, parsed("in_port=7"));
     // A different physical port can never match: refused.
     let e = error(&unhex("8000000400000007 8000020400000008"));
@@ -306,13 +275,13 @@ fn in_phy_port_equals_in_port() {
 #[test]
 fn vlan_vid_present_and_none() {
     // OFPVID_NONE: untagged only.
-    let m = decode(&unhex("80000c020000")).unwrap();
+    let m = match_of(&unhex("80000c020000")).unwrap();
     assert_eq!((m.key.vlan_tci, m.mask.vlan_tci), (0, 0x1fff));
     // OFPVID_PRESENT/OFPVID_PRESENT: any tag.
-    let m = decode(&unhex("80000d0410001000")).unwrap();
+    let m = match_of(&unhex("80000d0410001000")).unwrap();
     assert_eq!((m.key.vlan_tci, m.mask.vlan_tci), (0x1000, 0x1000));
     // PRESENT|5: tag 5.
-    let m = decode(&unhex("80000c021005")).unwrap();
+    let m = match_of(&unhex("80000c021005")).unwrap();
     assert_eq!((m.key.vlan_tci, m.mask.vlan_tci), (0x1005, 0x1fff));
     // A VID without PRESENT can never match a packet: refused.
     assert_eq!(error(&unhex("80000c020005")), OFPBMC_BAD_VALUE);
@@ -322,7 +291,7 @@ fn vlan_vid_present_and_none() {
     // PRESENT/PRESENT is.
     assert_eq!(error(&unhex("80000c020000 80000e0103")), OFPBMC_BAD_PREREQ);
     assert_eq!(error(&unhex("80000e0103")), OFPBMC_BAD_PREREQ);
-    let m = decode(&unhex("80000d0410001000 80000e0103")).unwrap();
+    let m = match_of(&unhex("80000d0410001000 80000e0103")).unwrap();
     assert_eq!((m.key.vlan_tci, m.mask.vlan_tci), (0x7000, 0xf000));
 }
 
@@ -451,7 +420,7 @@ fn prerequisites_alone() {
 #[test]
 fn prerequisite_chains() {
     let ok = |parts: &[&str]| {
-        decode(&unhex(&parts.concat())).unwrap_or_else(|e| panic!("{parts:?}: {e}"));
+        match_of(&unhex(&parts.concat())).unwrap_or_else(|e| panic!("{parts:?}: {e}"));
     };
     let bad = |parts: &[&str]| {
         assert_eq!(

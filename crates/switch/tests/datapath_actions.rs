@@ -6,15 +6,14 @@
 
 mod support;
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 
-use support::{assert_checksums, patch, recompute, Sw, A, B};
+use support::{assert_checksums, patch, recompute, Sw, A, B, IP_A, IP_B};
 use vnet_switch::datapath::PacketInReason;
+use vnet_switch::group::GroupModCommand;
 use vnet_switch::pipeline::PipelineError;
 use vnet_wire::{build, MplsLse};
 
-const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 const V6_A: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
 const V6_B: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
 
@@ -361,7 +360,7 @@ fn the_action_set_runs_in_the_spec_order_whatever_the_writing_order() {
 #[test]
 fn group_buckets_are_action_sets_run_in_the_spec_order() {
     let mut s = Sw::new(3);
-    s.group("group_id=1,type=all,bucket=set_field:7->mpls_label,push_mpls:0x8847,output:2,bucket=push_pbb:0x88e7,output:3");
+    s.group(GroupModCommand::Add, "group_id=1,type=all,bucket=set_field:7->mpls_label,push_mpls:0x8847,output:2,bucket=push_pbb:0x88e7,output:3");
     s.flows(&["ip,actions=group:1"]);
     let f = tcp4();
     s.send(1, &f);

@@ -7,106 +7,16 @@
 //! deleted group takes its flows with it; and the GROUP_MOD checks with
 //! the spec's errors.
 
-use std::net::Ipv4Addr;
-use std::sync::Arc;
-use std::time::Instant;
+mod support;
 
-use vnet_switch::datapath::{Datapath, SwitchPort, VlanMode};
+use std::net::Ipv4Addr;
+
+use support::{Sw, A, B, IP_A, IP_B};
 use vnet_switch::flow::{FlowMod, RemovedReason};
 use vnet_switch::group::{GroupError, GroupModCommand, MAX_CHAIN};
-use vnet_switch::learning::{MacTable, DEFAULT_AGEING, DEFAULT_CAPACITY};
 use vnet_switch::ofctl::{self, no_port_names};
-use vnet_switch::pipeline::{Pipeline, PipelineError};
-use vnet_switch::port::MemPort;
-use vnet_switch::rules::PipelineRules;
+use vnet_switch::pipeline::PipelineError;
 use vnet_wire::{build, Mac};
-
-const A: Mac = [0x02, 0, 0, 0, 0, 0x0a];
-const B: Mac = [0x02, 0, 0, 0, 0, 0x0b];
-const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
-
-/// A switch of in-memory ports 1..=n, its pipeline, and a clock.
-struct Sw {
-    dp: Datapath,
-    ports: Vec<MemPort>,
-    p: Pipeline,
-    epoch: Instant,
-}
-
-impl Sw {
-    fn new(n: usize) -> Sw {
-        let mut dp = Datapath::new("t", MacTable::new(DEFAULT_CAPACITY, DEFAULT_AGEING));
-        let mut ports = Vec::new();
-        for i in 0..n {
-            let p = MemPort::new();
-            dp.add_port(SwitchPort {
-                name: format!("p{}", i + 1),
-                ofport: i as u32 + 1,
-                vlan: VlanMode::Unaware,
-                io: Box::new(p.clone()),
-                stats: Default::default(),
-            });
-            ports.push(p);
-        }
-        Sw {
-            dp,
-            ports,
-            p: Pipeline::new(4),
-            epoch: Instant::now(),
-        }
-    }
-
-    fn publish(&mut self) {
-        let rules = PipelineRules::new(self.p.snapshot(), self.epoch);
-        self.dp.set_rules(Arc::new(rules));
-    }
-
-    fn flow(&mut self, text: &str) {
-        let f = ofctl::parse_flow(text, &no_port_names).unwrap_or_else(|e| panic!("{text}: {e}"));
-        self.p
-            .apply(&FlowMod::add(f), 0)
-            .unwrap_or_else(|e| panic!("{text}: {e}"));
-        self.publish();
-    }
-
-    fn try_group(
-        &mut self,
-        command: GroupModCommand,
-        text: &str,
-    ) -> Result<Vec<vnet_switch::flow::RemovedFlow>, GroupError> {
-        let gm = ofctl::parse_group(text, command, &no_port_names)
-            .unwrap_or_else(|e| panic!("{text}: {e}"));
-        let r = self.p.apply_group_mod(&gm, 0);
-        self.publish();
-        r
-    }
-
-    fn group(&mut self, command: GroupModCommand, text: &str) {
-        self.try_group(command, text)
-            .unwrap_or_else(|e| panic!("{text}: {e}"));
-    }
-
-    fn send(&mut self, ofport: u32, frame: &[u8]) {
-        let pi = ofport as usize - 1;
-        self.ports[pi].inject(frame);
-        assert_eq!(self.dp.poll_port(pi, 0).expect("poll"), 1);
-    }
-
-    /// What each port sent since the last call, by ofport - 1.
-    fn sent(&self) -> Vec<Vec<Vec<u8>>> {
-        self.ports.iter().map(|p| p.take_sent()).collect()
-    }
-
-    /// The one port that sent since the last call (exactly one frame).
-    fn one_out(&self) -> u32 {
-        let out = self.sent();
-        let busy: Vec<usize> = (0..out.len()).filter(|i| !out[*i].is_empty()).collect();
-        assert_eq!(busy.len(), 1, "expected one output port: {out:?}");
-        assert_eq!(out[busy[0]].len(), 1);
-        busy[0] as u32 + 1
-    }
-}
 
 fn udp(src: Mac, dst: Mac, sport: u16) -> Vec<u8> {
     build::udp4(src, dst, None, IP_A, IP_B, sport, 2000, b"group test")
@@ -135,11 +45,11 @@ fn all_replicates_to_every_bucket_each_on_its_own_copy() {
     assert_eq!(out[4], vec![f.clone()], "the rewrite stayed in its bucket");
     assert_eq!(out[5], vec![f.clone()], "after the group, the original");
     // Counters: the group and each bucket saw one packet.
-    let g = sw.p.group(1).unwrap();
+    let g = sw.pipeline.group(1).unwrap();
     assert_eq!(g.counter.packets(), 1);
     assert_eq!(g.counter.bytes(), f.len() as u64);
     assert!(g.bucket_counters.iter().all(|c| c.packets() == 1));
-    assert_eq!(sw.p.group_ref_counts().get(&1), Some(&1));
+    assert_eq!(sw.pipeline.group_ref_counts().get(&1), Some(&1));
     // A bucket whose watched port is down is skipped by ALL too.
     sw.group(
         Modify,
@@ -232,7 +142,7 @@ fn select_spreads_flows_by_weight_even_when_only_macs_or_arp_fields_differ() {
     );
     let s = shares(&mut sw, &by_mac);
     assert_near(s[0], 0.5, "1:1");
-    let g = sw.p.group(1).unwrap();
+    let g = sw.pipeline.group(1).unwrap();
     assert_eq!(g.counter.packets(), 4 * 2 * u64::from(n));
     assert_eq!(
         g.bucket_counters.iter().map(|c| c.packets()).sum::<u64>(),
@@ -313,7 +223,11 @@ fn groups_chain_and_never_loop() {
     let want = udp(A, [0x02, 0, 0, 0, 0, 0x77], 3);
     assert_eq!(out[2], vec![want.clone()]);
     assert_eq!(out[3], vec![want]);
-    assert_eq!(sw.p.group_ref_counts().get(&2), Some(&1), "group 1 refers");
+    assert_eq!(
+        sw.pipeline.group_ref_counts().get(&2),
+        Some(&1),
+        "group 1 refers"
+    );
     // 2 -> 1 would close a loop; 2 -> 2 too.
     let e = sw
         .try_group(Modify, "group_id=2,type=all,bucket=group:1")
@@ -363,9 +277,12 @@ fn group_mod_takes_effect_on_the_next_frame() {
         assert_eq!(sw.one_out(), 2);
     }
     assert!(sw.dp.stats.emc_hits >= 19, "the decision is cached");
-    let version = sw.p.version();
+    let version = sw.pipeline.version();
     sw.group(Modify, "group_id=1,type=indirect,bucket=output:3");
-    assert!(sw.p.version() > version, "a GROUP_MOD bumps the version");
+    assert!(
+        sw.pipeline.version() > version,
+        "a GROUP_MOD bumps the version"
+    );
     sw.send(1, &f);
     assert_eq!(sw.one_out(), 3, "no stale decision after the modify");
     sw.group(
@@ -386,14 +303,14 @@ fn deleting_a_group_deletes_the_flows_that_use_it() {
     sw.flow("table=1,priority=5,actions=write_actions(group:1)");
     sw.flow("priority=5,in_port=2,actions=group:2");
     sw.flow("priority=1,actions=output:3");
-    assert_eq!(sw.p.group_ref_counts().get(&1), Some(&2));
+    assert_eq!(sw.pipeline.group_ref_counts().get(&1), Some(&2));
     let removed = sw.try_group(Delete, "group_id=1").unwrap();
     assert_eq!(removed.len(), 2);
     assert!(removed
         .iter()
         .all(|r| r.reason == RemovedReason::GroupDelete));
-    assert!(sw.p.group(1).is_none());
-    assert_eq!(sw.p.n_flows(), 2);
+    assert!(sw.pipeline.group(1).is_none());
+    assert_eq!(sw.pipeline.n_flows(), 2);
     // Frames the deleted flow took now fall to the priority-1 flow.
     sw.send(1, &udp(A, B, 6));
     assert_eq!(sw.one_out(), 3);
@@ -402,8 +319,8 @@ fn deleting_a_group_deletes_the_flows_that_use_it() {
     // Delete all: every group, and every flow sending to one.
     let removed = sw.try_group(Delete, "").unwrap();
     assert_eq!(removed.len(), 1);
-    assert_eq!(sw.p.n_groups(), 0);
-    assert_eq!(sw.p.n_flows(), 1);
+    assert_eq!(sw.pipeline.n_groups(), 0);
+    assert_eq!(sw.pipeline.n_flows(), 1);
 }
 
 #[test]
@@ -457,11 +374,11 @@ fn group_mods_are_checked_with_the_spec_errors() {
     );
     // A flow naming a group that does not exist: BAD_OUT_GROUP.
     let f = ofctl::parse_flow("actions=group:42", &no_port_names).unwrap();
-    let e = sw.p.apply(&FlowMod::add(f), 0).unwrap_err();
+    let e = sw.pipeline.apply(&FlowMod::add(f), 0).unwrap_err();
     assert_eq!(e, PipelineError::UnknownGroup(42));
     assert_eq!(e.ofp_error(), (2, 9));
     let f = ofctl::parse_flow("actions=write_actions(group:42)", &no_port_names).unwrap();
-    assert!(sw.p.apply(&FlowMod::add(f), 0).is_err());
+    assert!(sw.pipeline.apply(&FlowMod::add(f), 0).is_err());
     // Nothing refused changed anything.
-    assert_eq!(sw.p.n_groups(), 2);
+    assert_eq!(sw.pipeline.n_groups(), 2);
 }

@@ -7,87 +7,14 @@
 //! configuration reads back exactly as given; METER_MOD checks with the
 //! spec's errors; deleting a meter deletes its flows.
 
-use std::net::Ipv4Addr;
-use std::sync::Arc;
-use std::time::Instant;
+mod support;
 
-use vnet_switch::datapath::{Datapath, SwitchPort, VlanMode};
+use support::{Sw, A, B, IP_A, IP_B};
 use vnet_switch::flow::{FlowMod, RemovedReason};
-use vnet_switch::learning::{MacTable, DEFAULT_AGEING, DEFAULT_CAPACITY};
 use vnet_switch::meter::{Band, BandType, Meter, MeterFlags, MeterMod, MeterModCommand};
 use vnet_switch::ofctl::{self, no_port_names};
 use vnet_switch::pipeline::{Pipeline, PipelineError};
-use vnet_switch::port::MemPort;
-use vnet_switch::rules::PipelineRules;
-use vnet_wire::{build, checksum, Mac};
-
-const A: Mac = [0x02, 0, 0, 0, 0, 0x0a];
-const B: Mac = [0x02, 0, 0, 0, 0, 0x0b];
-const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
-
-struct Sw {
-    dp: Datapath,
-    ports: Vec<MemPort>,
-    p: Pipeline,
-    epoch: Instant,
-}
-
-impl Sw {
-    fn new(n: usize) -> Sw {
-        let mut dp = Datapath::new("t", MacTable::new(DEFAULT_CAPACITY, DEFAULT_AGEING));
-        let mut ports = Vec::new();
-        for i in 0..n {
-            let p = MemPort::new();
-            dp.add_port(SwitchPort {
-                name: format!("p{}", i + 1),
-                ofport: i as u32 + 1,
-                vlan: VlanMode::Unaware,
-                io: Box::new(p.clone()),
-                stats: Default::default(),
-            });
-            ports.push(p);
-        }
-        Sw {
-            dp,
-            ports,
-            p: Pipeline::new(4),
-            epoch: Instant::now(),
-        }
-    }
-
-    fn publish(&mut self) {
-        let rules = PipelineRules::new(self.p.snapshot(), self.epoch);
-        self.dp.set_rules(Arc::new(rules));
-    }
-
-    fn flow(&mut self, text: &str) {
-        let f = ofctl::parse_flow(text, &no_port_names).unwrap_or_else(|e| panic!("{text}: {e}"));
-        self.p
-            .apply(&FlowMod::add(f), 0)
-            .unwrap_or_else(|e| panic!("{text}: {e}"));
-        self.publish();
-    }
-
-    fn meter(&mut self, text: &str, now: u64) {
-        let mm = ofctl::parse_meter(text, MeterModCommand::Add)
-            .unwrap_or_else(|e| panic!("{text}: {e}"));
-        self.p
-            .apply_meter_mod(&mm, now)
-            .unwrap_or_else(|e| panic!("{text}: {e}"));
-        self.publish();
-    }
-
-    /// Sends `frame` in on port 1 at `now` (ms).
-    fn send_at(&mut self, frame: &[u8], now: u64) {
-        self.ports[0].inject(frame);
-        assert_eq!(self.dp.poll_port(0, now).expect("poll"), 1);
-    }
-
-    fn sent(&self, ofport: u32) -> Vec<Vec<u8>> {
-        self.ports[ofport as usize - 1].take_sent()
-    }
-}
+use vnet_wire::{build, checksum};
 
 fn udp(payload: usize) -> Vec<u8> {
     build::udp4(A, B, None, IP_A, IP_B, 1000, 2000, &vec![0x5a; payload])
@@ -97,9 +24,9 @@ fn udp(payload: usize) -> Vec<u8> {
 /// returns how many left on port 2.
 fn offer(sw: &mut Sw, frame: &[u8], start: u64, ms: u64) -> usize {
     for t in start..start + ms {
-        sw.send_at(frame, t);
+        sw.send_at(1, frame, t);
     }
-    sw.sent(2).len()
+    sw.out(2).len()
 }
 
 #[test]
@@ -121,12 +48,12 @@ fn pktps_drop_band_lets_burst_plus_rate_through() {
     let passed = offer(&mut sw, &f, 3000, 50);
     assert!((14..=16).contains(&passed), "passed {passed}");
     // Counters: every frame reached the meter; the band dropped the rest.
-    let m = sw.p.meter(1).unwrap();
+    let m = sw.pipeline.meter(1).unwrap();
     assert_eq!(m.counter.packets(), 2050);
     assert_eq!(m.counter.bytes(), 2050 * f.len() as u64);
     let dropped = m.band_counters[0].packets();
     assert!((1810..=1830).contains(&dropped), "dropped {dropped}");
-    assert_eq!(sw.p.meter_flow_counts().get(&1), Some(&1));
+    assert_eq!(sw.pipeline.meter_flow_counts().get(&1), Some(&1));
 }
 
 #[test]
@@ -155,7 +82,7 @@ fn without_the_burst_flag_a_default_burst_applies_but_reads_back_as_zero() {
     let mut sw = Sw::new(2);
     sw.meter("meter=3,pktps,bands=type=drop,rate=100", 0);
     sw.flow("actions=meter:3,output:2");
-    let m = &sw.p.meter(3).unwrap().meter;
+    let m = &sw.pipeline.meter(3).unwrap().meter;
     assert_eq!(m.bands[0].burst_size, 0, "read back as given");
     assert_eq!(
         ofctl::format_meter(m),
@@ -189,19 +116,19 @@ fn dscp_remark_raises_drop_precedence_and_fixes_the_checksum() {
     let af11 = with_tos(&udp(30), 10 << 2);
     let af12 = with_tos(&udp(30), 12 << 2);
     for _ in 0..3 {
-        sw.send_at(&af11, 0);
+        sw.send_at(1, &af11, 0);
     }
     // The first conforms; the others exceed the band and are remarked.
-    let out = sw.sent(2);
+    let out = sw.out(2);
     assert_eq!(out, vec![af11.clone(), af12.clone(), af12]);
     for f in &out {
         assert_eq!(checksum::checksum(&f[14..34]), 0, "IPv4 header checksum");
     }
-    assert_eq!(sw.p.meter(4).unwrap().band_counters[0].packets(), 2);
+    assert_eq!(sw.pipeline.meter(4).unwrap().band_counters[0].packets(), 2);
     // A code point without a drop precedence (best effort) is left alone.
     let be = udp(30);
-    sw.send_at(&be, 0);
-    assert_eq!(sw.sent(2), vec![be]);
+    sw.send_at(1, &be, 0);
+    assert_eq!(sw.out(2), vec![be]);
 }
 
 #[test]
@@ -217,23 +144,23 @@ fn the_band_with_the_highest_exceeded_rate_applies() {
     let af23 = with_tos(&udp(30), 22 << 2);
     // 1 frame every 10 ms (100/s): conforms to both.
     for t in 0..10 {
-        sw.send_at(&af21, 1000 + t * 10);
+        sw.send_at(1, &af21, 1000 + t * 10);
     }
-    assert!(sw.sent(2).iter().all(|f| *f == af21));
+    assert!(sw.out(2).iter().all(|f| *f == af21));
     // 1 every 6 ms (~167/s): exceeds the 100 band only, remarked mostly.
     for t in 0..100 {
-        sw.send_at(&af21, 2000 + t * 6);
+        sw.send_at(1, &af21, 2000 + t * 6);
     }
-    let out = sw.sent(2);
+    let out = sw.out(2);
     assert_eq!(out.len(), 100, "nothing dropped under 200/s");
     assert!(out.iter().filter(|f| **f == af23).count() > 30);
     // Two frames per millisecond (2000/s): beyond both, the drop band
     // (the higher rate) decides.
     for t in 0..100 {
-        sw.send_at(&af21, 4000 + t);
-        sw.send_at(&af21, 4000 + t);
+        sw.send_at(1, &af21, 4000 + t);
+        sw.send_at(1, &af21, 4000 + t);
     }
-    let out = sw.sent(2);
+    let out = sw.out(2);
     assert!(out.len() < 40, "{} passed", out.len());
 }
 
@@ -246,10 +173,10 @@ fn a_meter_runs_where_its_instruction_stands() {
     sw.flow("table=1,actions=meter:6,output:2");
     let f = udp(10);
     for _ in 0..5 {
-        sw.send_at(&f, 0);
+        sw.send_at(1, &f, 0);
     }
-    assert_eq!(sw.sent(3).len(), 5);
-    assert_eq!(sw.sent(2).len(), 1);
+    assert_eq!(sw.out(3).len(), 5);
+    assert_eq!(sw.out(2).len(), 1);
 }
 
 fn meter_mod(command: MeterModCommand, id: u32, flags: MeterFlags, bands: Vec<Band>) -> MeterMod {
@@ -336,14 +263,14 @@ fn deleting_a_meter_deletes_the_flows_that_use_it() {
             bands: vec![],
         },
     };
-    let removed = sw.p.apply_meter_mod(&del(1), 0).unwrap();
+    let removed = sw.pipeline.apply_meter_mod(&del(1), 0).unwrap();
     assert_eq!(removed.len(), 2);
     assert!(removed
         .iter()
         .all(|r| r.reason == RemovedReason::MeterDelete));
-    assert_eq!(sw.p.n_flows(), 1);
-    assert!(sw.p.apply_meter_mod(&del(1), 0).unwrap().is_empty());
-    let removed = sw.p.apply_meter_mod(&del(0xffff_ffff), 0).unwrap();
+    assert_eq!(sw.pipeline.n_flows(), 1);
+    assert!(sw.pipeline.apply_meter_mod(&del(1), 0).unwrap().is_empty());
+    let removed = sw.pipeline.apply_meter_mod(&del(0xffff_ffff), 0).unwrap();
     assert_eq!(removed.len(), 1);
-    assert_eq!(sw.p.meters().count(), 0);
+    assert_eq!(sw.pipeline.meters().count(), 0);
 }

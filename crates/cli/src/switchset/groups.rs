@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, Context, Result};
 use serde_json::json;
 use vnet_switch::control::{Reply, Request};
-use vnet_switch::flow::PortNo;
+use vnet_switch::flow::{PortNo, RemovedFlow};
 use vnet_switch::group::{Group, GroupMod, GroupModCommand};
 use vnet_switch::meter::{MeterMod, MeterModCommand};
 use vnet_switch::ofctl;
@@ -110,35 +110,35 @@ impl SwitchSet {
     /// the flow-mods (see [`SwitchSet::publish_flow_mods`]); flows a
     /// delete removed get their FLOW_REMOVED.
     pub(crate) fn apply_group_mod(&mut self, name: &str, gm: &GroupMod) -> Result<(), (u16, u16)> {
-        let now = self.now();
-        let r = self.switches.get_mut(name).ok_or((1, 5))?; // OFPBRC_EPERM
-        let removed = r
-            .pipeline
-            .apply_group_mod(gm, now)
-            .map_err(|e| e.ofp_error())?;
-        self.changed_by_openflow(name);
-        self.flows_removed(name, &removed, now);
-        Ok(())
+        self.openflow_mod(name, |p, now| {
+            p.apply_group_mod(gm, now).map_err(|e| e.ofp_error())
+        })
     }
 
     /// Applies a METER_MOD from a controller (as [`Self::apply_group_mod`]).
     pub(crate) fn apply_meter_mod(&mut self, name: &str, mm: &MeterMod) -> Result<(), (u16, u16)> {
-        let now = self.now();
-        let r = self.switches.get_mut(name).ok_or((1, 5))?;
-        let removed = r
-            .pipeline
-            .apply_meter_mod(mm, now)
-            .map_err(|e| e.ofp_error())?;
-        self.changed_by_openflow(name);
-        self.flows_removed(name, &removed, now);
-        Ok(())
+        self.openflow_mod(name, |p, now| {
+            p.apply_meter_mod(mm, now).map_err(|e| e.ofp_error())
+        })
     }
 
-    fn changed_by_openflow(&mut self, name: &str) {
+    /// Runs `apply` (a group or meter mod from a controller, failing with
+    /// the OpenFlow error) on the switch's pipeline, marks the switch for
+    /// publishing and saving, and reports the flows it removed.
+    fn openflow_mod(
+        &mut self,
+        name: &str,
+        apply: impl FnOnce(&mut Pipeline, u64) -> Result<Vec<RemovedFlow>, (u16, u16)>,
+    ) -> Result<(), (u16, u16)> {
+        let now = self.now();
+        let r = self.switches.get_mut(name).ok_or((1, 5))?; // OFPBRC_EPERM
+        let removed = apply(&mut r.pipeline, now)?;
         if let Some(of) = self.openflow.get_mut(name) {
             of.dirty = true;
             of.unsaved = true;
         }
+        self.flows_removed(name, &removed, now);
+        Ok(())
     }
 
     /// The control protocol's group and meter requests.
@@ -169,32 +169,29 @@ impl SwitchSet {
             let names = |n: &str| self.port_number(switch, n);
             ofctl::parse_group(text, command, &names).map_err(|e| anyhow!("{e}"))?
         };
-        let now = self.now();
-        let r = self
-            .switches
-            .get_mut(switch)
-            .ok_or_else(|| anyhow!("no switch {switch}"))?;
-        let removed = r
-            .pipeline
-            .apply_group_mod(&gm, now)
-            .map_err(|e| anyhow!("switch {switch}: {e}"))?;
-        self.publish(switch)?;
-        self.flows_removed(switch, &removed, now);
-        Ok(Reply::ok("", json!({ "flows_removed": removed.len() })))
+        self.cli_mod(switch, |p, now| p.apply_group_mod(&gm, now))
     }
 
     /// `add-meter`, `mod-meter`, `del-meters` from the CLI.
     fn meter_verb(&mut self, switch: &str, command: MeterModCommand, text: &str) -> Result<Reply> {
         let mm = ofctl::parse_meter(text, command).map_err(|e| anyhow!("{e}"))?;
+        self.cli_mod(switch, |p, now| p.apply_meter_mod(&mm, now))
+    }
+
+    /// Runs `apply` (a group or meter mod from the CLI) on the switch's
+    /// pipeline, publishes and saves at once, and reports the flows it
+    /// removed.
+    fn cli_mod<E: std::fmt::Display>(
+        &mut self,
+        switch: &str,
+        apply: impl FnOnce(&mut Pipeline, u64) -> Result<Vec<RemovedFlow>, E>,
+    ) -> Result<Reply> {
         let now = self.now();
         let r = self
             .switches
             .get_mut(switch)
             .ok_or_else(|| anyhow!("no switch {switch}"))?;
-        let removed = r
-            .pipeline
-            .apply_meter_mod(&mm, now)
-            .map_err(|e| anyhow!("switch {switch}: {e}"))?;
+        let removed = apply(&mut r.pipeline, now).map_err(|e| anyhow!("switch {switch}: {e}"))?;
         self.publish(switch)?;
         self.flows_removed(switch, &removed, now);
         Ok(Reply::ok("", json!({ "flows_removed": removed.len() })))

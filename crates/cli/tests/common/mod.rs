@@ -16,6 +16,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod openflow;
+mod switch;
+
+// Every test binary uses some of these, none all (see `dead_code` above).
+#[allow(unused_imports)]
+pub use openflow::*;
+#[allow(unused_imports)]
+pub use switch::*;
+
 /// True when the test can run; prints why not otherwise.
 pub fn root_or_skip() -> bool {
     if nix::unistd::geteuid().is_root() {
@@ -403,13 +412,25 @@ pub fn ifindexes(lab: &TestLab) -> BTreeMap<(String, String), u64> {
 }
 
 /// Polls `cond` every few milliseconds until it holds or `timeout` passes.
-pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+pub fn wait_until(timeout: Duration, cond: impl FnMut() -> bool) -> bool {
+    poll(timeout, Duration::from_millis(2), cond)
+}
+
+/// Polls `cond` every 100 ms until it holds or `timeout` passes: for
+/// conditions that run commands.
+pub fn wait_for(timeout: Duration, cond: impl FnMut() -> bool) -> bool {
+    poll(timeout, Duration::from_millis(100), cond)
+}
+
+/// Polls `cond` every `every` until it holds or `timeout` passes; a last
+/// try at the end.
+fn poll(timeout: Duration, every: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < timeout {
         if cond() {
             return true;
         }
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(every);
     }
     cond()
 }

@@ -1,13 +1,15 @@
 //! A switch of in-memory ports for the datapath match tests: flows whose
 //! match is given as OXM TLV bytes (hex, spaces allowed) and goes through
 //! the codec (FLOW_MOD decode, translation to the switch model), then the
-//! pipeline and the datapath.
+//! pipeline and the datapath. Built on `common` (the test crate declares
+//! both).
 #![allow(dead_code)]
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use vnet_openflow::Message;
+use crate::common::match_of;
+pub use crate::common::unhex;
 use vnet_switch::datapath::{Datapath, SwitchPort, VlanMode};
 use vnet_switch::flow::{Action, Flow, FlowMod, Instruction, Match, PortNo};
 use vnet_switch::learning::{MacTable, DEFAULT_AGEING, DEFAULT_CAPACITY};
@@ -35,40 +37,11 @@ pub const ICMP6: &str = "80001401 3a";
 /// flows send them.
 const PORTS: usize = 5;
 
-pub fn unhex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    assert!(s.len() % 2 == 0, "odd hex {s}");
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-/// The switch-model match of these OXM TLVs, through a FLOW_MOD's
+/// The switch-model match of these OXM TLVs (hex), through a FLOW_MOD's
 /// decoding and translation (panics if the codec refuses it).
 pub fn oxm(tlvs: &[&str]) -> Match {
     let tlvs = unhex(&tlvs.concat());
-    let mut m = vec![0x04, 0x0e, 0, 0, 0, 0, 0, 1];
-    m.extend_from_slice(&[0; 16]);
-    m.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x80, 0]);
-    m.extend_from_slice(&[0xff; 12]);
-    m.extend_from_slice(&[0, 0, 0, 0]);
-    let len = 4 + tlvs.len();
-    m.extend_from_slice(&[0, 1]);
-    m.extend_from_slice(&(len as u16).to_be_bytes());
-    m.extend_from_slice(&tlvs);
-    m.resize(m.len() + (len.div_ceil(8) * 8 - len), 0);
-    let total = m.len() as u16;
-    m[2..4].copy_from_slice(&total.to_be_bytes());
-    match Message::decode(&m) {
-        Ok((_, Message::FlowMod(fm))) => {
-            let fm = fm
-                .to_switch()
-                .unwrap_or_else(|e| panic!("{tlvs:02x?}: {e}"));
-            fm.flow.r#match
-        }
-        other => panic!("{tlvs:02x?}: {other:?}"),
-    }
+    match_of(&tlvs).unwrap_or_else(|e| panic!("{tlvs:02x?}: {e}"))
 }
 
 /// Apply-actions output to `port`.

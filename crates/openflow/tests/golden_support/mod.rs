@@ -1,13 +1,16 @@
 //! The checks golden_actions.rs and golden_set_field.rs run on each
 //! captured (or spec-written) FLOW_MOD: bytes ↔ message ↔ switch model ↔
 //! ovs-ofctl text, every direction, and ovs-ofctl's own reading of the
-//! bytes when it is installed and knows the actions.
+//! bytes when it is installed and knows the actions. Built on `common`
+//! (the test crate declares both).
 #![allow(dead_code)]
 
 use std::process::Command;
 
+use crate::common::{flow_mod_bytes, refusal};
+use vnet_openflow::error::ErrorKind;
 use vnet_openflow::msg::FlowMod;
-use vnet_openflow::{DecodeError, Message};
+use vnet_openflow::Message;
 use vnet_switch::flow::{self, Action, Flow, Instruction, Match};
 use vnet_switch::ofctl::{format_flow_spec, no_port_labels, no_port_names, parse_flow};
 use vnet_wire::FlowKey;
@@ -85,21 +88,10 @@ pub fn check(bytes: &[u8], text: &str, expected: &Flow, ovs_knows: bool) {
     }
 }
 
-/// A FLOW_MOD ADD with these OXM TLVs and instruction bytes (xid 2).
+/// A FLOW_MOD ADD with these OXM TLVs and instruction bytes (xid 2, as
+/// [`check`] encodes).
 pub fn flow_mod(tlvs: &[u8], instructions: &[u8]) -> Vec<u8> {
-    let mut m = vec![0x04, 0x0e, 0, 0, 0, 0, 0, 2];
-    m.extend_from_slice(&[0; 16]);
-    m.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x80, 0]);
-    m.extend_from_slice(&[0xff; 12]);
-    m.extend_from_slice(&[0, 0, 0, 0]);
-    let len = 4 + tlvs.len();
-    m.extend_from_slice(&[0, 1, 0, len as u8]);
-    m.extend_from_slice(tlvs);
-    m.resize(m.len() + (len.div_ceil(8) * 8 - len), 0);
-    m.extend_from_slice(instructions);
-    let total = m.len() as u16;
-    m[2..4].copy_from_slice(&total.to_be_bytes());
-    m
+    flow_mod_bytes(2, tlvs, instructions)
 }
 
 /// An APPLY_ACTIONS instruction holding `actions` (bytes).
@@ -109,13 +101,11 @@ pub fn apply_bytes(actions: &[u8]) -> Vec<u8> {
     i
 }
 
-/// The error translating these FLOW_MOD bytes to the switch model gives.
-pub fn refusal(bytes: &[u8]) -> DecodeError {
-    match Message::decode(bytes) {
-        Err(e) => e,
-        Ok((_, Message::FlowMod(fm))) => fm.to_switch().expect_err("accepted"),
-        Ok((_, other)) => panic!("decoded as {other:?}"),
-    }
+/// The error kind of a FLOW_MOD matching `tlvs` with one APPLY_ACTIONS
+/// of these action bytes.
+#[track_caller]
+pub fn refused(tlvs: &[u8], actions: &[u8]) -> ErrorKind {
+    refusal(&flow_mod(tlvs, &apply_bytes(actions))).kind
 }
 
 /// OXM ETH_TYPE = `t`.

@@ -6,15 +6,17 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::net::Ipv4Addr;
 use std::os::fd::BorrowedFd;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use vnet_switch::datapath::{ControllerPacket, Datapath, SwitchPort, VlanMode};
-use vnet_switch::flow::FlowMod;
+use vnet_switch::flow::{FlowMod, RemovedFlow};
 use vnet_switch::frame::{Frame, HEADROOM};
-use vnet_switch::group::GroupModCommand;
+use vnet_switch::group::{GroupError, GroupModCommand};
 use vnet_switch::learning::{MacTable, DEFAULT_AGEING, DEFAULT_CAPACITY};
+use vnet_switch::meter::MeterModCommand;
 use vnet_switch::ofctl;
 use vnet_switch::pipeline::{Pipeline, PipelineError};
 use vnet_switch::port::{MemPort, PortIo};
@@ -22,6 +24,8 @@ use vnet_switch::rules::PipelineRules;
 
 pub const A: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0a];
 pub const B: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0b];
+pub const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+pub const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 
 /// A port carrying a virtio_net_hdr with every frame (offloads).
 #[derive(Clone, Default)]
@@ -63,7 +67,8 @@ impl PortIo for VnetPort {
 }
 
 /// A switch: ports 1..=n in memory (the last one with vnet headers when
-/// asked), flows in ovs-ofctl syntax, packet-ins collected.
+/// asked), flows, groups and meters in ovs-ofctl syntax, packet-ins
+/// collected.
 pub struct Sw {
     pub dp: Datapath,
     pub ports: Vec<MemPort>,
@@ -132,6 +137,11 @@ impl Sw {
         self
     }
 
+    /// Adds one flow (ovs-ofctl syntax); panics if it is refused.
+    pub fn flow(&mut self, text: &str) -> &mut Sw {
+        self.flows(&[text])
+    }
+
     /// Adds one flow; the pipeline's refusal, if any.
     pub fn try_flow(&mut self, text: &str) -> Result<(), PipelineError> {
         let flow = ofctl::parse_flow(text, &ofctl::no_port_names)
@@ -141,12 +151,35 @@ impl Sw {
         Ok(())
     }
 
-    /// Adds a group (ovs-ofctl syntax).
-    pub fn group(&mut self, text: &str) -> &mut Sw {
-        let g = ofctl::parse_group(text, GroupModCommand::Add, &ofctl::no_port_names)
+    /// A GROUP_MOD (ovs-ofctl syntax); the flows it removed, or the
+    /// pipeline's refusal.
+    pub fn try_group(
+        &mut self,
+        command: GroupModCommand,
+        text: &str,
+    ) -> Result<Vec<RemovedFlow>, GroupError> {
+        let gm = ofctl::parse_group(text, command, &ofctl::no_port_names)
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        let r = self.pipeline.apply_group_mod(&gm, 0);
+        self.publish();
+        r
+    }
+
+    /// A GROUP_MOD (ovs-ofctl syntax); panics if it is refused.
+    pub fn group(&mut self, command: GroupModCommand, text: &str) -> &mut Sw {
+        if let Err(e) = self.try_group(command, text) {
+            panic!("{text}: {e}");
+        }
+        self
+    }
+
+    /// Adds a meter (ovs-ofctl syntax) at `now` (ms); panics if it is
+    /// refused.
+    pub fn meter(&mut self, text: &str, now: u64) -> &mut Sw {
+        let mm = ofctl::parse_meter(text, MeterModCommand::Add)
             .unwrap_or_else(|e| panic!("{text}: {e}"));
         self.pipeline
-            .apply_group_mod(&g, 0)
+            .apply_meter_mod(&mm, now)
             .unwrap_or_else(|e| panic!("{text}: {e}"));
         self.publish();
         self
@@ -161,9 +194,15 @@ impl Sw {
 
     /// Sends `frame` in on port `ofport` (a plain port).
     pub fn send(&mut self, ofport: u32, frame: &[u8]) {
+        self.send_at(ofport, frame, 0);
+    }
+
+    /// Sends `frame` in on port `ofport` (a plain port) at `now` (ms, the
+    /// datapath's clock).
+    pub fn send_at(&mut self, ofport: u32, frame: &[u8], now: u64) {
         let pi = ofport as usize - 1;
         self.ports[pi].inject(frame);
-        assert_eq!(self.dp.poll_port(pi, 0).expect("poll"), 1);
+        assert_eq!(self.dp.poll_port(pi, now).expect("poll"), 1);
     }
 
     /// Sends `wire` (vnet header + frame) in on the vnet port.
@@ -177,6 +216,21 @@ impl Sw {
     /// What plain port `ofport` sent since the last call.
     pub fn out(&self, ofport: u32) -> Vec<Vec<u8>> {
         self.ports[ofport as usize - 1].take_sent()
+    }
+
+    /// What each plain port sent since the last call, by ofport - 1.
+    pub fn sent(&self) -> Vec<Vec<Vec<u8>>> {
+        self.ports.iter().map(|p| p.take_sent()).collect()
+    }
+
+    /// The one plain port that sent since the last call (exactly one
+    /// frame).
+    pub fn one_out(&self) -> u32 {
+        let out = self.sent();
+        let busy: Vec<usize> = (0..out.len()).filter(|i| !out[*i].is_empty()).collect();
+        assert_eq!(busy.len(), 1, "expected one output port: {out:?}");
+        assert_eq!(out[busy[0]].len(), 1);
+        busy[0] as u32 + 1
     }
 
     /// What the vnet port sent (header + frame each).
