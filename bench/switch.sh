@@ -30,6 +30,11 @@
 # Usage:  bench/switch.sh [REPS]                  (as root; default REPS=3)
 #         REPS=5 DUR=10 SETUPS="vnet bridge" bench/switch.sh
 #         VNET=/path/to/vnet bench/switch.sh      (use that binary, skip the build)
+#         TESTS="idle udp" bench/switch.sh        (a subset of idle tcp udp)
+#         SETUPS="vnet vnet:ring bridge" VNET_ENV_ring="VNET_RX_RING=1" bench/switch.sh
+#             (vnet:NAME: another vnet lab whose daemon runs with the
+#             environment VNET_ENV_NAME, measured in the same rounds: A/B
+#             comparisons of the switch's VNET_* knobs in one invocation)
 # Needs: iperf3, trafgen (apt-get install -y iperf3 netsniff-ng), jq, python3;
 #        optional openvswitch-switch (3.1; the kernel module is not needed).
 # Everything is torn down on exit or interrupt (vnet down, OVS daemons by PID,
@@ -42,6 +47,7 @@ REPS=${1:-${REPS:-3}}
 DUR=${DUR:-5}
 IDLE=${IDLE:-3}
 SETUPS=${SETUPS:-"vnet bridge ovs"}
+TESTS=${TESTS:-"idle tcp udp"}
 GEN_CPU=${GEN_CPU:-0}
 QUIET_PCT=${QUIET_PCT:-10}
 QUIET_MAX=${QUIET_MAX:-30}
@@ -62,6 +68,9 @@ export OVS_RUNDIR=$W/ovs OVS_LOGDIR=$W/ovs OVS_DBDIR=$W/ovs
 UP_LABS="" OVS_NS="" ACTIVE="" TG_PID=""
 
 log() { echo "[$(date +%T)] $*"; }
+is_vnet() { [[ $1 == vnet || $1 == vnet:* ]]; }
+lab_sw() { if [ "$1" = vnet ]; then echo "$LAB_SW"; else echo "$LAB_SW-${1#vnet:}"; fi; } # SETUP -> lab
+env_of() { [ "$1" = vnet ] && return; eval "echo \"\${VNET_ENV_${1#vnet:}:-}\""; }  # SETUP -> VAR=VALUE...
 die() { log "ERROR: $*"; exit 1; }
 nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
@@ -86,10 +95,9 @@ cleanup() {
   kill_pidfile "$W/ovs/ovs-vswitchd.pid"
   kill_pidfile "$W/ovs/ovsdb-server.pid"
   for ns in $OVS_NS; do ip netns del "$ns" 2>/dev/null; done
-  left=$(ip netns list | grep -E "^(vnet\.($LAB_SW|$LAB_BR)\.|$OVSP-)" | tr '\n' ' ')
-  [ -d "/run/vnet/$LAB_SW" ] && left+="/run/vnet/$LAB_SW "
-  [ -d "/run/vnet/$LAB_BR" ] && left+="/run/vnet/$LAB_BR "
-  left+=$(pgrep -f "switchd ($LAB_SW|$LAB_BR)( |$)" | tr '\n' ' ')
+  left=$(ip netns list | grep -E "^(vnet\.($LAB_SW(-[A-Za-z0-9_]+)?|$LAB_BR)\.|$OVSP-)" | tr '\n' ' ')
+  for lab in /run/vnet/$LAB_SW /run/vnet/$LAB_SW-* /run/vnet/$LAB_BR; do [ -d "$lab" ] && left+="$lab "; done
+  left+=$(pgrep -f "switchd ($LAB_SW(-[A-Za-z0-9_]+)?|$LAB_BR)( |$)" | tr '\n' ' ')
   if [ -n "${left// /}" ]; then log "LEFT BEHIND: $left"; else log "nothing left behind (namespaces, lab state, processes)"; fi
   if [ "${KEEP:-0}" = 1 ]; then log "raw results and logs kept in $W"; else rm -rf "$W"; fi
 }
@@ -119,7 +127,7 @@ fi
 # ------------------------------------------------------------------ set-ups
 ns_of() { # SETUP NODE -> namespace
   case $1 in
-    vnet) echo "vnet.$LAB_SW.$2" ;;
+    vnet | vnet:*) echo "vnet.$(lab_sw "$1").$2" ;;
     bridge) echo "vnet.$LAB_BR.$2" ;;
     ovs) echo "$OVSP-$2" ;;
   esac
@@ -136,19 +144,21 @@ links:
   - endpoints: [{ node: h2, iface: eth0, addresses: [$IP2/24], mac: "$MAC2" }, sw:p2]
 EOF
 }
-lab_up() { # LAB KIND
-  lab_file "$1" "$2" >"$W/$1.yaml"
-  UP_LABS+=" $1" # before `up`: a half-built lab is taken down too
-  if ! timeout 60 "$VNET" up "$W/$1.yaml" >"$W/$1.up.log" 2>&1; then
-    log "vnet up ($2) failed:"; sed 's/^/    /' "$W/$1.up.log"; return 1
+lab_up() { # LAB KIND [VAR=VALUE...] (the environment of `vnet up`, so of its daemon)
+  local lab=$1 kind=$2; shift 2
+  lab_file "$lab" "$kind" >"$W/$lab.yaml"
+  UP_LABS+=" $lab" # before `up`: a half-built lab is taken down too
+  if ! timeout 60 env "$@" "$VNET" up "$W/$lab.yaml" >"$W/$lab.up.log" 2>&1; then
+    log "vnet up ($kind) failed:"; sed 's/^/    /' "$W/$lab.up.log"; return 1
   fi
 }
 SWD_SUP="" SWD_WORKER=""
-switchd_pids() { # sets SWD_SUP, SWD_WORKER of the vnet lab
-  local c
-  SWD_SUP=$(cat "/run/vnet/$LAB_SW/switchd.pid" 2>/dev/null) SWD_WORKER=""
+switchd_pids() { # [SETUP]: sets SWD_SUP, SWD_WORKER of that vnet setup's lab
+  local c lab
+  lab=$(lab_sw "${1:-vnet}")
+  SWD_SUP=$(cat "/run/vnet/$lab/switchd.pid" 2>/dev/null) SWD_WORKER=""
   for c in $(pgrep -P "${SWD_SUP:-0}"); do
-    tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q -- "switchd $LAB_SW --worker" && SWD_WORKER=$c
+    tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q -- "switchd $lab --worker" && SWD_WORKER=$c
   done
   [ -n "$SWD_WORKER" ]
 }
@@ -188,7 +198,7 @@ reach() { # SETUP: ping both ways (the switches learn both MACs); up to ~10 s
 }
 switch_pid() { # SETUP -> PID of the switch process, or nothing
   case $1 in
-    vnet) switchd_pids && echo "$SWD_WORKER" ;;
+    vnet | vnet:*) switchd_pids "$1" && echo "$SWD_WORKER" ;;
     ovs) cat "$W/ovs/ovs-vswitchd.pid" 2>/dev/null ;;
   esac
 }
@@ -197,7 +207,11 @@ counter() { nsx "$1" cat "/sys/class/net/eth0/statistics/$2"; }
 
 # ------------------------------------------------------------------ foreign CPU guard
 own_ns() { local s n; for s in $ACTIVE; do for n in sw h1 h2; do ns_of "$s" $n; done; done; }
-own_pids() { echo "$SWD_SUP $(cat "$W/ovs/ovs-vswitchd.pid" "$W/ovs/ovsdb-server.pid" 2>/dev/null)"; }
+own_pids() {
+  local s
+  for s in $ACTIVE; do is_vnet "$s" && cat "/run/vnet/$(lab_sw "$s")/switchd.pid" 2>/dev/null; done
+  cat "$W/ovs/ovs-vswitchd.pid" "$W/ovs/ovsdb-server.pid" 2>/dev/null
+}
 fcpu() { $PY "$FCPU" "$W/fcpu.snap" $$ --ns $(own_ns) --pid $(own_pids); }
 fcpu_reset() { rm -f "$W/fcpu.snap"; fcpu >/dev/null; }
 wait_quiet() {
@@ -266,14 +280,14 @@ measure() { # SETUP TEST ROUND
   local try t0 f fpct worker0 busy
   for try in $(seq "$MAX_TRIES"); do
     wait_quiet; busy=$? # 1: it did not get quiet, so a repeat would not help either
-    [ "$1" = vnet ] && { switchd_pids; worker0=$SWD_WORKER; }
+    is_vnet "$1" && { switchd_pids "$1"; worker0=$SWD_WORKER; }
     fcpu_reset; t0=$EPOCHREALTIME
     "test_$2" "$1"
     f=$(fcpu)
     fpct=$(awk -v t="$f" -v a="$t0" -v b="$EPOCHREALTIME" -v hz="$HZ" 'BEGIN{printf "%d", t * 100 / ((b - a) * hz)}')
-    if [ "$1" = vnet ] && { ! switchd_pids || [ "$SWD_WORKER" != "$worker0" ]; }; then
+    if is_vnet "$1" && { ! switchd_pids "$1" || [ "$SWD_WORKER" != "$worker0" ]; }; then
       log "  vnet switchd worker changed during the run ($worker0 -> ${SWD_WORKER:-none}): crashed? see below"
-      tail -5 "/run/vnet/$LAB_SW/switchd.log" 2>/dev/null | sed 's/^/    /'
+      tail -5 "/run/vnet/$(lab_sw "$1")/switchd.log" 2>/dev/null | sed 's/^/    /'
     fi
     [ "$fpct" -le "$NOISY_PCT" ] || [ "$busy" = 1 ] && break
     [ "$try" -lt "$MAX_TRIES" ] && log "  $1 $2 round $3: foreign CPU $fpct % during the run -> repeating"
@@ -287,19 +301,22 @@ measure() { # SETUP TEST ROUND
 }
 
 # ------------------------------------------------------------------ main
-log "h1 — switch — h2: REPS=$REPS DUR=${DUR}s IDLE=${IDLE}s setups: $(echo $SETUPS)"
+log "h1 — switch — h2: REPS=$REPS DUR=${DUR}s IDLE=${IDLE}s setups: $(echo $SETUPS) tests: $(echo $TESTS)"
 log "kernel $(uname -r), $(nproc) CPUs; vnet $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- crates 2>/dev/null || echo '+uncommitted changes'); $(iperf3 --version | head -1 | cut -d' ' -f1-2); $(trafgen -v 2>&1 | grep -o 'trafgen [0-9.]*' | head -1)"
 [ $HAVE_OVS = 1 ] && log "$(ovs-vswitchd --version | head -1)"
 echo "setup,test,round,value,extra,switch_cpu,foreign_cpu,tries" >"$W/results.csv"
 for s in $SETUPS; do
   case $s in
-    vnet) lab_up "$LAB_SW" switch ;;
+    vnet | vnet:*)
+      [[ $s == vnet || ${s#vnet:} =~ ^[A-Za-z0-9_]+$ ]] || { log "bad setup name $s (vnet:NAME, NAME of [A-Za-z0-9_])"; false; } &&
+        { [ -z "$(env_of "$s")" ] || log "$s: daemon environment: $(env_of "$s")"; } &&
+        lab_up "$(lab_sw "$s")" switch $(env_of "$s") ;;
     bridge) lab_up "$LAB_BR" bridge ;;
     ovs) ovs_up || { log "OVS set-up failed"; tail -5 "$W/ovs/ovs-vswitchd.log" 2>/dev/null | sed 's/^/    /'; false; } ;;
     *) log "unknown setup $s"; false ;;
   esac || { log "$s: set-up failed, skipped"; continue; }
   if ! reach "$s"; then log "$s: h1 cannot reach h2, skipped"; continue; fi
-  if [ "$s" = vnet ] && ! switchd_pids; then log "vnet: no switchd worker process found, skipped"; continue; fi
+  if is_vnet "$s" && ! switchd_pids "$s"; then log "$s: no switchd worker process found, skipped"; continue; fi
   ACTIVE+=" $s"
 done
 log "up and reachable:$ACTIVE"
@@ -307,17 +324,22 @@ log "up and reachable:$ACTIVE"
 
 for r in $(seq "$REPS"); do
   log "--- round $r/$REPS"
-  for s in $ACTIVE; do [ "$s" = bridge ] || measure "$s" idle "$r"; done # the bridge has no process
-  for s in $ACTIVE; do measure "$s" tcp "$r"; done
-  for s in $ACTIVE; do measure "$s" udp "$r"; done
+  for t in $TESTS; do
+    for s in $ACTIVE; do
+      [ "$t" = idle ] && [ "$s" = bridge ] && continue # the bridge has no process
+      measure "$s" "$t" "$r"
+    done
+  done
 done
-if [[ " $ACTIVE " == *" vnet "* ]]; then
-  log "vnet switch sw, port counters at the end (vnet switch $LAB_SW sw dump-ports):"
-  timeout 10 "$VNET" switch "$LAB_SW" sw dump-ports 2>&1 | sed 's/^/    /'
-fi
+for s in $ACTIVE; do
+  is_vnet "$s" || continue
+  log "$s switch sw, port counters at the end (vnet switch $(lab_sw "$s") sw dump-ports):"
+  timeout 10 "$VNET" switch "$(lab_sw "$s")" sw dump-ports 2>&1 | sed 's/^/    /'
+done
 
 echo
-$PY - "$W/results.csv" "$REPS" "$TGT_MPPS" "$TGT_GBPS" "$TGT_IDLE" <<'EOF'
+ENVS=""; for s in $SETUPS; do is_vnet "$s" && [ "$s" != vnet ] && ENVS+="$s=$(env_of "$s");"; done
+$PY - "$W/results.csv" "$REPS" "$TGT_MPPS" "$TGT_GBPS" "$TGT_IDLE" "$ENVS" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 reps, tgt_mpps, tgt_gbps, tgt_idle = sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
@@ -325,31 +347,43 @@ REF_BR_MPPS, REF_BR_GBPS = 0.41, 30.9  # baselines.md, Linux bridge, offloads on
 def med(setup, test, key):
     v = [float(r[key]) for r in rows if r['setup'] == setup and r['test'] == test and r[key] not in ('-', '')]
     return statistics.median(v) if v else None
+def per_core(setup):
+    # Mpps per core of switch CPU: what the switch thread forwards per unit of
+    # CPU it gets -- robust when other load takes CPU from it (shared machine).
+    v = [float(r['value']) / (float(r['switch_cpu']) / 100) for r in rows
+         if r['setup'] == setup and r['test'] == 'udp' and r['switch_cpu'] not in ('-', '') and float(r['switch_cpu']) > 0]
+    return statistics.median(v) if v else None
 def f(x, fmt):
     return '-' if x is None else fmt % x
 names = {'vnet': 'vnet switch (AF_PACKET)', 'bridge': 'Linux bridge',
          'ovs': 'OVS 3.1 netdev (AF_PACKET, userspace TSO)'}
-setups = [s for s in ('vnet', 'bridge', 'ovs') if any(r['setup'] == s for r in rows)]
+for kv in filter(None, sys.argv[6].split(';')):
+    k, v = kv.split('=', 1)
+    names[k] = 'vnet switch, %s (%s)' % (k[5:], v or 'default environment')
+order = ['vnet'] + sorted({r['setup'] for r in rows if r['setup'].startswith('vnet:')}) + ['bridge', 'ovs']
+setups = [s for s in order if any(r['setup'] == s for r in rows)]
+vnets = [s for s in setups if s == 'vnet' or s.startswith('vnet:')]
 print('Medians of %s rounds; veth offloads on; UDP64 = 64-byte frames, one flow.' % reps)
 print()
-print('| setup | TCP Gbit/s | UDP64 Mpps (rx) | offered Mpps | switch CPU % (UDP) | switch CPU % (TCP) | switch CPU % (idle) |')
-print('|---|---|---|---|---|---|---|')
+print('| setup | TCP Gbit/s | UDP64 Mpps (rx) | offered Mpps | switch CPU % (UDP) | UDP64 Mpps per switch core | switch CPU % (TCP) | switch CPU % (idle) |')
+print('|---|---|---|---|---|---|---|---|')
 for s in setups:
-    print('| %s | %s | %s | %s | %s | %s | %s |' % (names.get(s, s), f(med(s, 'tcp', 'value'), '%.2f'),
+    print('| %s | %s | %s | %s | %s | %s | %s | %s |' % (names.get(s, s), f(med(s, 'tcp', 'value'), '%.2f'),
           f(med(s, 'udp', 'value'), '%.3f'), f(med(s, 'udp', 'extra'), '%.3f'), f(med(s, 'udp', 'switch_cpu'), '%.0f'),
-          f(med(s, 'tcp', 'switch_cpu'), '%.0f'), f(med(s, 'idle', 'switch_cpu'), '%.1f')))
+          f(per_core(s), '%.3f'), f(med(s, 'tcp', 'switch_cpu'), '%.0f'), f(med(s, 'idle', 'switch_cpu'), '%.1f')))
 print()
 def ratio(a, b, test):
     x, y = med(a, test, 'value'), med(b, test, 'value')
     return '%.2f' % (x / y) if x is not None and y else '-'
-for other in ('bridge', 'ovs'):
-    if 'vnet' in setups and other in setups:
-        print('ratio vnet/%-6s  TCP %s   UDP64 %s' % (other, ratio('vnet', other, 'tcp'), ratio('vnet', other, 'udp')))
-if 'vnet' in setups:
-    u, t, i = med('vnet', 'udp', 'value'), med('vnet', 'tcp', 'value'), med('vnet', 'idle', 'switch_cpu')
+for v in vnets:
+    for other in ('bridge', 'ovs'):
+        if other in setups:
+            print('ratio %s/%-6s  TCP %s   UDP64 %s' % (v, other, ratio(v, other, 'tcp'), ratio(v, other, 'udp')))
+for v in vnets:
+    u, t, i = med(v, 'udp', 'value'), med(v, 'tcp', 'value'), med(v, 'idle', 'switch_cpu')
     mark = lambda ok: 'PASS' if ok else 'below'
     print()
-    print('targets (issue 4), vnet switch:')
+    print('targets (issue 4), %s:' % names.get(v, v))
     print('  64-byte forwarding >= %.1f Mpps : %s Mpps  %s' % (tgt_mpps, f(u, '%.3f'), mark(u is not None and u >= tgt_mpps)))
     print('  TCP, offloads on  >= %.0f Gbit/s : %s Gbit/s  %s' % (tgt_gbps, f(t, '%.2f'), mark(t is not None and t >= tgt_gbps)))
     print('  idle, no spinning  < %.0f %% CPU  : %s %%  %s' % (tgt_idle, f(i, '%.1f'), mark(i is not None and i < tgt_idle)))

@@ -180,7 +180,8 @@ fn open_port(switch: &str, p: &VPort) -> Result<Box<dyn PortIo>, RuntimeError> {
                 }
                 None => return Err(format!("interface {name} not found in {where_}")),
             };
-            let rx_ring = std::env::var_os("VNET_RX_RING").is_some_and(|v| v == "1");
+            // A receive ring unless VNET_RX_RING=0 (as lab switches).
+            let rx_ring = std::env::var_os("VNET_RX_RING").is_none_or(|v| v != "0");
             PacketSocket::open(
                 idx,
                 PacketOptions {

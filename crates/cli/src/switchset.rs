@@ -385,7 +385,16 @@ impl SwitchSet {
 
     /// Removes flows whose timeouts passed; republishes when any did.
     /// Also refreshes the link state fast-failover groups watch.
+    /// Also tells the OpenFlow service of each switch that had a port
+    /// detached from its device or re-attached to a new one.
     pub fn expire(&mut self) {
+        for (name, r) in &self.switches {
+            if r.handle.take_ports_changed() {
+                if let Some(s) = self.openflow.get(name).and_then(|o| o.service.as_ref()) {
+                    s.notify(Notice::PortsChanged);
+                }
+            }
+        }
         self.refresh_liveness();
         let now = self.now();
         let names: Vec<String> = self.switches.keys().cloned().collect();

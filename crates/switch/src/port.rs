@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
 use vnet_sys::packet::{PacketSocket, RecvMeta};
@@ -31,20 +31,51 @@ pub trait PortIo: Send {
     fn kernel_drops(&mut self) -> u64 {
         0
     }
+    /// For a port that follows a kernel device by name (the port's name):
+    /// the namespace the device lives in, where the runtime watches link
+    /// events. `None` for other ports.
+    fn netns(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
+    /// The ifindex of the device the port is attached to; `None` when it is
+    /// detached (its device went away) or not a device port.
+    fn ifindex(&self) -> Option<u32> {
+        None
+    }
+    /// Attaches the port to device `ifindex` of its namespace (the device
+    /// of its name was recreated), replacing its socket; everything the
+    /// switch keeps about the port (number, VLAN mode, counters) stays.
+    fn attach(&mut self, _ifindex: u32) -> io::Result<()> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+    /// The port's device went away: it receives nothing and drops what it
+    /// is given (counted as transmit drops) until it is attached again.
+    fn detach(&mut self) {}
 }
 
-/// An AF_PACKET socket bound to a netdev (veth end, etc.).
+/// An AF_PACKET socket bound to a netdev (veth end, etc.). It follows its
+/// device by name: when the device is deleted and another is created with
+/// the same name, the runtime re-attaches it ([`PortIo::attach`]) with a new
+/// socket in the same namespace, with the same options.
 #[derive(Debug)]
 pub struct PacketPort {
     sock: PacketSocket,
     meta: Vec<RecvMeta>,
+    /// The socket's namespace (None where the kernel cannot tell: the port
+    /// then never re-attaches).
+    netns: Option<OwnedFd>,
+    /// False once the device went away.
+    attached: bool,
 }
 
 impl PacketPort {
     pub fn new(sock: PacketSocket) -> PacketPort {
+        let netns = sock.netns().ok();
         PacketPort {
             sock,
             meta: vec![RecvMeta::default(); 64],
+            netns,
+            attached: true,
         }
     }
 }
@@ -69,6 +100,11 @@ impl PortIo for PacketPort {
     }
 
     fn send(&mut self, frames: &[&Frame]) -> io::Result<usize> {
+        if !self.attached {
+            // No device: the frames are dropped (and counted) without a
+            // system call that could only fail.
+            return Ok(0);
+        }
         let wires: Vec<&[u8]> = frames.iter().map(|f| f.wire()).collect();
         self.sock.send_batch(&wires)
     }
@@ -83,6 +119,28 @@ impl PortIo for PacketPort {
 
     fn kernel_drops(&mut self) -> u64 {
         self.sock.take_drops().unwrap_or(0)
+    }
+
+    fn netns(&self) -> Option<BorrowedFd<'_>> {
+        self.netns.as_ref().map(|f| f.as_fd())
+    }
+
+    fn ifindex(&self) -> Option<u32> {
+        self.attached.then(|| self.sock.ifindex())
+    }
+
+    fn attach(&mut self, ifindex: u32) -> io::Result<()> {
+        let ns = self
+            .netns
+            .as_ref()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::Unsupported))?;
+        self.sock = PacketSocket::open_in(ns.as_fd(), ifindex, self.sock.options())?;
+        self.attached = true;
+        Ok(())
+    }
+
+    fn detach(&mut self) {
+        self.attached = false;
     }
 }
 

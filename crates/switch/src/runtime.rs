@@ -7,6 +7,15 @@
 //! change ports or rules and wakes the thread through a socket pair so it
 //! picks up new ports at once.
 //!
+//! Ports follow their devices by name: the thread listens to the link
+//! events (rtnetlink RTNLGRP_LINK) of each namespace its device ports live
+//! in, and when a port's device is deleted and a new one appears under the
+//! same name (`ip link del` and add, a lab link rebuilt) it re-attaches the
+//! port to the new device — same port number, VLAN mode and counters. A
+//! port whose device is gone stays configured, receives nothing and counts
+//! what it is given as transmit drops. A link going down and up needs
+//! nothing: the kernel keeps the socket bound to the device.
+//!
 //! Configuration is declarative ([`SwitchConfig`]): `apply` adds, removes
 //! and re-plumbs ports to match, and installs the flows. The daemon builds
 //! configs from the lab file and the flows users added, so a restarted
@@ -21,6 +30,7 @@ use std::thread::JoinHandle;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use serde::{Deserialize, Serialize};
+use vnet_sys::netlink::{LinkEvent, LinkMonitor};
 use vnet_sys::packet::{PacketOptions, PacketSocket};
 use vnet_sys::Netns;
 
@@ -113,6 +123,9 @@ pub struct SwitchHandle {
     generation: Arc<AtomicU64>,
     injector: Injector,
     thread: Option<JoinHandle<()>>,
+    /// Set by the datapath thread when a port was detached from its device
+    /// or re-attached to a new one (see [`SwitchHandle::take_ports_changed`]).
+    ports_changed: Arc<AtomicBool>,
     /// Ports of `config` that could not be opened (device missing, ...) at
     /// the last start or reconfigure: the switch runs without them, and
     /// `reconfigure` tries them again. One bad port never stops a switch.
@@ -138,8 +151,9 @@ fn open_port(netns: &Netns, switch: &str, p: &PortConfig) -> Result<Box<dyn Port
         .run(move || -> std::io::Result<PacketSocket> {
             let mut nl = vnet_sys::Netlink::open().map_err(std::io::Error::other)?;
             let idx = nl.index_of(&name).map_err(std::io::Error::other)?;
-            // VNET_RX_RING=1 selects TPACKET_V3 rings (throughput over latency).
-            let rx_ring = std::env::var_os("VNET_RX_RING").is_some_and(|v| v == "1");
+            // Frames arrive through a receive ring unless VNET_RX_RING=0
+            // (plain recvmmsg).
+            let rx_ring = std::env::var_os("VNET_RX_RING").is_none_or(|v| v != "0");
             PacketSocket::open(
                 idx,
                 PacketOptions {
@@ -243,12 +257,14 @@ impl SwitchHandle {
             waker: Arc::new(waker.try_clone().expect("clone waker")),
             pending: Arc::new(AtomicBool::new(false)),
         };
+        let ports_changed = Arc::new(AtomicBool::new(false));
         let thread = {
             let (dp, stop, generation) = (dp.clone(), stop.clone(), generation.clone());
             let injected = injector.clone();
+            let watch = LinkWatch::new(&config.name, ports_changed.clone());
             std::thread::Builder::new()
                 .name(format!("dp-{}", config.name))
-                .spawn(move || run_datapath(dp, wake_rx, stop, generation, injected))
+                .spawn(move || run_datapath(dp, wake_rx, stop, generation, injected, watch))
                 .expect("spawn datapath thread")
         };
         SwitchHandle {
@@ -259,8 +275,16 @@ impl SwitchHandle {
             generation,
             injector,
             thread: Some(thread),
+            ports_changed,
             failed_ports: Vec::new(),
         }
+    }
+
+    /// Whether a port was detached from its device or re-attached to a
+    /// new one since the previous call (for OpenFlow's PORT_STATUS and port
+    /// descriptions: the new device has another MAC address).
+    pub fn take_ports_changed(&self) -> bool {
+        self.ports_changed.swap(false, Ordering::SeqCst)
     }
 
     /// Where PACKET_OUTs go (see [`Injector`]).
@@ -337,22 +361,209 @@ impl Drop for SwitchHandle {
     }
 }
 
+/// Link monitors of the namespaces the switch's device ports live in, and
+/// what the datapath thread does with their events.
+struct LinkWatch {
+    switch: String,
+    /// One monitor per namespace, with the namespace's identity (device
+    /// and inode of its nsfs file).
+    monitors: Vec<((u64, u64), LinkMonitor)>,
+    /// The watched ports by name, each with its namespace's monitor (by
+    /// name, not position: the control plane may change the port list
+    /// before the thread sees the new generation).
+    port_ns: Vec<(String, usize)>,
+    changed: Arc<AtomicBool>,
+}
+
+impl LinkWatch {
+    fn new(switch: &str, changed: Arc<AtomicBool>) -> LinkWatch {
+        LinkWatch {
+            switch: switch.to_string(),
+            monitors: Vec::new(),
+            port_ns: Vec::new(),
+            changed,
+        }
+    }
+
+    /// After the port set changed: a monitor for each namespace holding a
+    /// device port (kept when it already runs), then every port checked
+    /// against its namespace's links — so a device recreated before its
+    /// monitor subscribed (or while the daemon reloaded) is not missed.
+    /// Returns whether a port was attached or detached.
+    fn rescan(&mut self, d: &mut Datapath) -> bool {
+        let mut old = std::mem::take(&mut self.monitors);
+        self.port_ns.clear();
+        for p in &d.ports {
+            let Some(fd) = p.io.netns() else {
+                continue;
+            };
+            let Ok(st) = nix::sys::stat::fstat(fd) else {
+                continue;
+            };
+            let id = (st.st_dev, st.st_ino);
+            if let Some(k) = self.monitors.iter().position(|(i, _)| *i == id) {
+                self.port_ns.push((p.name.clone(), k));
+                continue;
+            }
+            let monitor = match old.iter().position(|(i, _)| *i == id) {
+                Some(j) => Some(old.swap_remove(j).1),
+                None => match LinkMonitor::open_in(fd) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        eprintln!(
+                            "switch {}: port {}: cannot watch its device: {e}",
+                            self.switch, p.name
+                        );
+                        None
+                    }
+                },
+            };
+            if let Some(m) = monitor {
+                self.monitors.push((id, m));
+                self.port_ns.push((p.name.clone(), self.monitors.len() - 1));
+            }
+        }
+        let mut changed = false;
+        for k in 0..self.monitors.len() {
+            changed |= self.resync(k, d);
+        }
+        changed
+    }
+
+    /// Checks the ports of monitor `k`'s namespace against its links now.
+    fn resync(&mut self, k: usize, d: &mut Datapath) -> bool {
+        let links = match self.monitors[k].1.links() {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("switch {}: list links: {e}", self.switch);
+                return false;
+            }
+        };
+        let mut changed = false;
+        for i in self.ports_of(k, d) {
+            let now = links
+                .iter()
+                .find(|l| l.name == d.ports[i].name)
+                .map(|l| l.index);
+            changed |= self.settle(d, i, now);
+        }
+        changed
+    }
+
+    /// Positions (in `d.ports`) of the ports monitor `k` watches.
+    fn ports_of(&self, k: usize, d: &Datapath) -> Vec<usize> {
+        (0..d.ports.len())
+            .filter(|i| {
+                self.port_ns
+                    .iter()
+                    .any(|(n, m)| *m == k && *n == d.ports[*i].name)
+            })
+            .collect()
+    }
+
+    /// Handles the events waiting on monitor `k`.
+    fn events(&mut self, k: usize, d: &mut Datapath) -> bool {
+        let mut changed = false;
+        for ev in self.monitors[k].1.events() {
+            match ev {
+                LinkEvent::Overrun => changed |= self.resync(k, d),
+                LinkEvent::New(l) => {
+                    for i in self.ports_of(k, d) {
+                        if d.ports[i].name == l.name {
+                            // Fast-failover liveness follows the link at once.
+                            let ofport = d.ports[i].ofport;
+                            d.set_port_live(ofport, l.up && l.lower_up);
+                            changed |= self.settle(d, i, Some(l.index));
+                        } else if d.ports[i].io.ifindex() == Some(l.index) {
+                            // Renamed away: no longer the port's device.
+                            changed |= self.settle(d, i, None);
+                        }
+                    }
+                }
+                LinkEvent::Del(l) => {
+                    for i in self.ports_of(k, d) {
+                        if d.ports[i].io.ifindex() == Some(l.index) {
+                            changed |= self.settle(d, i, None);
+                        }
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    /// Brings port `i` in line with the device its name has now (`now`:
+    /// its ifindex, or `None` when there is none). Returns whether the
+    /// port was attached or detached.
+    fn settle(&self, d: &mut Datapath, i: usize, now: Option<u32>) -> bool {
+        let p = &mut d.ports[i];
+        let was = p.io.ifindex();
+        let ofport = p.ofport;
+        match (was, now) {
+            (Some(a), Some(b)) if a == b => return false,
+            (None, None) => return false,
+            (_, Some(b)) => match p.io.attach(b) {
+                Ok(()) => eprintln!(
+                    "switch {}: port {} ({}): attached to its device (ifindex {b})",
+                    self.switch, ofport, p.name
+                ),
+                Err(e) => {
+                    // Gone again already, or refused: detached until the
+                    // next event about a device of this name.
+                    eprintln!(
+                        "switch {}: port {} ({}): cannot attach to ifindex {b}: {e}",
+                        self.switch, ofport, p.name
+                    );
+                    p.io.detach();
+                    if was.is_none() {
+                        return false;
+                    }
+                }
+            },
+            (Some(a), None) => {
+                p.io.detach();
+                eprintln!(
+                    "switch {}: port {} ({}): device gone (ifindex {a}); \
+                     waiting for one of that name",
+                    self.switch, ofport, p.name
+                );
+            }
+        }
+        // Whatever was learned behind the old device may have moved; a
+        // detached port is not live (fast failover) until its device is back.
+        d.macs.flush_port(ofport);
+        if now.is_none() {
+            d.set_port_live(ofport, false);
+        }
+        self.changed.store(true, Ordering::SeqCst);
+        true
+    }
+}
+
 fn run_datapath(
     dp: Arc<Mutex<Datapath>>,
     mut wake: UnixStream,
     stop: Arc<AtomicBool>,
     generation: Arc<AtomicU64>,
     injected: Injector,
+    mut watch: LinkWatch,
 ) {
     let mut seen_gen = u64::MAX;
     let mut fds: Vec<(usize, OwnedFd)> = Vec::new();
+    let mut watch_fds: Vec<OwnedFd> = Vec::new();
     let mut always: Vec<usize> = Vec::new();
     let mut last_tick = 0u64;
+    // The ports' sockets changed (a port re-attached): rebuild the poll set.
+    let mut stale = false;
     while !stop.load(Ordering::SeqCst) {
         let g = generation.load(Ordering::SeqCst);
-        if g != seen_gen {
-            seen_gen = g;
-            let d = dp.lock().expect("datapath lock");
+        if g != seen_gen || stale {
+            let mut d = dp.lock().expect("datapath lock");
+            if g != seen_gen {
+                seen_gen = g;
+                watch.rescan(&mut d);
+            }
+            stale = false;
             fds.clear();
             always.clear();
             for (i, p) in d.ports.iter().enumerate() {
@@ -361,12 +572,22 @@ fn run_datapath(
                     None => always.push(i),
                 }
             }
+            watch_fds = watch
+                .monitors
+                .iter()
+                .filter_map(|(_, m)| m.as_fd().try_clone_to_owned().ok())
+                .collect();
         }
         let timeout = if always.is_empty() { 1000u16 } else { 1 };
         let mut pfds: Vec<PollFd> = fds
             .iter()
             .map(|(_, fd)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
             .collect();
+        pfds.extend(
+            watch_fds
+                .iter()
+                .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN)),
+        );
         pfds.push(PollFd::new(wake.as_fd(), PollFlags::POLLIN));
         let ready = poll(&mut pfds, PollTimeout::from(timeout)).unwrap_or(0);
         let readable: Vec<bool> = pfds
@@ -414,10 +635,23 @@ fn run_datapath(
                         Ok(n) if n == crate::datapath::BATCH => continue,
                         Ok(_) => break,
                         Err(_) => {
-                            // The device went away or is down: the port stays
-                            // configured; poll it again after the next change.
+                            // The device is down (the error is read, so
+                            // poll does not report it again) or gone (the
+                            // link monitor re-attaches the port when a
+                            // device of its name appears).
                             break;
                         }
+                    }
+                }
+            }
+            // Link events, unless the port set changed under them (then
+            // the rescan at the top of the loop reads the links anyway).
+            if generation.load(Ordering::SeqCst) == seen_gen {
+                let base = fds.len();
+                for k in 0..watch_fds.len() {
+                    if readable.get(base + k).copied().unwrap_or(false) && k < watch.monitors.len()
+                    {
+                        stale |= watch.events(k, &mut d);
                     }
                 }
             }

@@ -781,14 +781,20 @@ impl Worker {
             .filter(|p| !known(&self.ports, p))
             .cloned()
             .collect();
-        let modified: Vec<PortInfo> = ports
-            .iter()
-            .filter(|p| known(&self.ports, p) && !self.ports.contains(p))
-            .cloned()
-            .collect();
+        let old_macs = std::mem::take(&mut self.macs);
         if let Some(ns) = netns {
             self.macs = read_macs(&ns);
         }
+        // Same port, new config, MAC or link state (a device recreated
+        // under the port's name has a new MAC): MODIFY.
+        let modified: Vec<PortInfo> = ports
+            .iter()
+            .filter(|p| {
+                known(&self.ports, p)
+                    && (!self.ports.contains(p) || old_macs.get(&p.name) != self.macs.get(&p.name))
+            })
+            .cloned()
+            .collect();
         if announce {
             for (reason, list) in [
                 (OFPPR_DELETE, &gone),

@@ -631,7 +631,7 @@ fn state_name(s: NeighbourState) -> String {
     s.to_string()
 }
 
-fn link_info(l: LinkMessage) -> LinkInfo {
+pub(super) fn link_info(l: LinkMessage) -> LinkInfo {
     let mut info = LinkInfo {
         index: l.header.index,
         name: String::new(),

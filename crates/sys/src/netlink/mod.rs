@@ -13,6 +13,7 @@
 
 mod addr;
 mod link;
+mod monitor;
 mod route;
 
 pub use addr::{AddrInfo, AddrScope};
@@ -20,6 +21,7 @@ pub use link::{
     check_name, format_mac, BridgeOptions, FdbEntry, LinkDetails, LinkInfo, MacvlanMode, NewLink,
     NewLinkKind, VxlanOptions,
 };
+pub use monitor::{run_in_netns, LinkEvent, LinkMonitor};
 pub use route::{NeighInfo, RouteInfo, RouteSpec};
 
 use netlink_packet_core::{
