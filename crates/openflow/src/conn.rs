@@ -46,7 +46,7 @@ use crate::msg::basic::{
     negotiate_version, AsyncConfig, ControllerRole, ErrorMsg, Hello, RoleMsg, SwitchConfig,
     ERROR_ECHO_LEN, OFPC_FRAG_MASK, OFPC_FRAG_NORMAL,
 };
-use crate::msg::{Message, OFPT_HELLO};
+use crate::msg::{Message, HEADER_LEN, OFPT_HELLO};
 use crate::multipart::MultipartRequestBody;
 use crate::{MAX_MESSAGE_LEN, OFP_VERSION};
 
@@ -474,9 +474,11 @@ impl Connection {
         self.probe_sent = None;
         let mut buf = std::mem::take(&mut self.inbuf);
         buf.extend_from_slice(bytes);
-        // Whatever does not start with a HELLO fails at once, not after
-        // waiting for the rest of a length that is likely garbage.
-        if self.state == ConnState::Hello && buf.len() >= 2 && buf[1] != OFPT_HELLO {
+        // Whatever does not start with a HELLO fails as soon as its header
+        // is in, not after waiting for the rest of a length that is likely
+        // garbage (the header, not less: the reply's xid must not depend on
+        // how TCP cut the stream).
+        if self.state == ConnState::Hello && buf.len() >= HEADER_LEN && buf[1] != OFPT_HELLO {
             let text = format!("expected HELLO, received message type {} first", buf[1]);
             self.hello_failed(buf[0], xid_of(&buf), text, &mut events);
             return events;
@@ -491,9 +493,13 @@ impl Connection {
                     at += len;
                 }
                 Ok(_) => break,
+                // Wait for the whole header, and echo just it: its length
+                // is what is wrong, so nothing after it is known to belong
+                // to it (and the reply does not depend on how TCP cut it).
+                Err(_) if rest.len() < HEADER_LEN => break,
                 Err(e) => {
                     let xid = xid_of(rest);
-                    self.send_error(xid, e.kind, rest);
+                    self.send_error(xid, e.kind, &rest[..HEADER_LEN]);
                     events.push(self.close_with(CloseReason::BadFraming(e.message)));
                 }
             }

@@ -177,10 +177,19 @@ impl TableFeatureProp {
             while !b.is_empty() {
                 let t = b.u16()?;
                 let l = usize::from(b.u16()?);
-                if l < 4 {
-                    return Err(bad_len());
+                // An instruction or action id is its 4-byte header; only an
+                // experimenter's is longer, and those are not supported
+                // (skipping its bytes would re-encode a different message).
+                if l != 4 {
+                    return Err(if t == 0xffff && l >= 8 {
+                        DecodeError::new(
+                            OFPTFFC_BAD_ARGUMENT,
+                            "experimenter instruction and action ids are not supported",
+                        )
+                    } else {
+                        bad_len()
+                    });
                 }
-                b.skip(l - 4)?;
                 ids.push(t);
             }
             Ok(ids)
