@@ -127,6 +127,20 @@ impl Sw {
         }
     }
 
+    /// Adds the internal port (OpenFlow LOCAL) as an in-memory port; its
+    /// index in the datapath is the second value.
+    pub fn add_local(&mut self) -> (MemPort, usize) {
+        let p = MemPort::new();
+        self.dp.add_port(SwitchPort {
+            name: "local".into(),
+            ofport: vnet_switch::datapath::ofpp::LOCAL,
+            vlan: VlanMode::Unaware,
+            io: Box::new(p.clone()),
+            stats: Default::default(),
+        });
+        (p, self.dp.ports.len() - 1)
+    }
+
     /// Adds flows (ovs-ofctl syntax); panics if one is refused.
     pub fn flows(&mut self, flows: &[&str]) -> &mut Sw {
         for f in flows {
