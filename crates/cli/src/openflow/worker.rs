@@ -121,6 +121,7 @@ pub(super) fn spawn(s: Spawn) -> Result<JoinHandle<()>, String> {
         any_up: false,
         ports: Vec::new(),
         ports_changed: false,
+        served: false,
         macs: HashMap::new(),
         publish_at: None,
         save_at: None,
@@ -245,6 +246,8 @@ struct Worker {
     /// A PORT_MOD changed a port: re-read and announce at the end of the
     /// turn (the switch set is locked while requests run).
     ports_changed: bool,
+    /// This turn read requests from a peer (see [`SPIN`]).
+    served: bool,
     /// Port name → (MAC, link up), read from the kernel.
     macs: HashMap<String, ([u8; 6], bool)>,
     /// When applied flow-mods are due to be published, and saved.
@@ -255,6 +258,10 @@ struct Worker {
     /// one took: saving then costs at most ~1/SAVE_SPACING of the time.
     save_not_before: u64,
 }
+
+/// How long the thread looks for a peer's next request before sleeping
+/// (see [`Worker::turn`]).
+const SPIN: Duration = Duration::from_micros(150);
 
 /// See [`Worker::save_not_before`].
 const SAVE_SPACING: u64 = 8;
@@ -347,7 +354,21 @@ impl Worker {
             fds.push(PollFd::new(p.stream.as_fd(), flags));
         }
         let timeout = self.next_deadline(now).saturating_sub(now).min(1000);
-        let _ = poll(&mut fds, PollTimeout::from(timeout as u16));
+        // Right after a request was served, a lock-step peer (ovs-ofctl
+        // waits for each barrier reply) sends the next within tens of µs:
+        // look for it for a moment before sleeping, as a sleep and wake-up
+        // of this thread costs more than that on a VM. Bounded: never more
+        // than SPIN per turn that served a request, none when idle.
+        let mut n = 0;
+        if std::mem::take(&mut self.served) {
+            let until = Instant::now() + SPIN;
+            while n == 0 && Instant::now() < until {
+                n = poll(&mut fds, PollTimeout::ZERO).unwrap_or(0);
+            }
+        }
+        if n == 0 {
+            let _ = poll(&mut fds, PollTimeout::from(timeout as u16));
+        }
         let ready: Vec<(Slot, PollFlags)> = slots
             .into_iter()
             .zip(
@@ -585,6 +606,7 @@ impl Worker {
                 }
             };
             budget = budget.saturating_sub(n);
+            self.served = true;
             let events = self.peers[i].conn.on_bytes(now, &buf[..n]);
             self.handle_events(i, events, now);
             self.write_peer(i);
