@@ -159,7 +159,9 @@ pub fn in_netns<T: Send>(ns: Option<&str>, f: impl FnOnce() -> T + Send) -> Resu
 }
 
 /// Opens a port: an AF_PACKET socket on the interface, which is brought up.
-fn open_port(switch: &str, p: &VPort) -> Result<Box<dyn PortIo>, RuntimeError> {
+/// With `rx_ring`, frames arrive through a receive ring (see
+/// `vnet_switch::runtime::use_rx_ring`).
+fn open_port(switch: &str, p: &VPort, rx_ring: bool) -> Result<Box<dyn PortIo>, RuntimeError> {
     let fail = |reason: String| RuntimeError::Port {
         switch: switch.to_string(),
         port: p.iface.clone(),
@@ -180,8 +182,6 @@ fn open_port(switch: &str, p: &VPort) -> Result<Box<dyn PortIo>, RuntimeError> {
                 }
                 None => return Err(format!("interface {name} not found in {where_}")),
             };
-            // A receive ring unless VNET_RX_RING=0 (as lab switches).
-            let rx_ring = std::env::var_os("VNET_RX_RING").is_none_or(|v| v != "0");
             PacketSocket::open(
                 idx,
                 PacketOptions {
@@ -254,7 +254,11 @@ pub fn start(sw: &VSwitch) -> Result<SwitchHandle, RuntimeError> {
     });
     let mut failed = Vec::new();
     for p in &sw.ports {
-        match open_port(&sw.name, p) {
+        match open_port(
+            &sw.name,
+            p,
+            vnet_switch::runtime::use_rx_ring(sw.ports.len()),
+        ) {
             Ok(io) => dp.add_port(switch_port(p, io)),
             Err(e) => failed.push(e),
         }
@@ -289,7 +293,11 @@ pub fn reconfigure(handle: &mut SwitchHandle, sw: &VSwitch) {
         for c in &sw.ports {
             match dp.ports.iter_mut().find(|p| p.name == c.iface) {
                 Some(p) => p.vlan = c.vlan.clone(),
-                None => match open_port(&sw.name, c) {
+                None => match open_port(
+                    &sw.name,
+                    c,
+                    vnet_switch::runtime::use_rx_ring(sw.ports.len()),
+                ) {
                     Ok(io) => dp.add_port(switch_port(c, io)),
                     Err(e) => failed.push(e),
                 },

@@ -140,7 +140,27 @@ impl std::fmt::Debug for SwitchHandle {
     }
 }
 
-fn open_port(netns: &Netns, switch: &str, p: &PortConfig) -> Result<Box<dyn PortIo>, RuntimeError> {
+/// Switches with more ports than this read them with recvmmsg instead of
+/// a receive ring: each ring holds 2 MiB of kernel memory, which a
+/// 1000-host star on one switch would turn into 2 GiB.
+pub const RING_MAX_PORTS: usize = 64;
+
+/// Whether a switch of `ports` ports uses receive rings (see
+/// [`RING_MAX_PORTS`]; `VNET_RX_RING=0` turns them off, `=1` on).
+pub fn use_rx_ring(ports: usize) -> bool {
+    match std::env::var_os("VNET_RX_RING") {
+        Some(v) if v == "0" => false,
+        Some(v) if v == "1" => true,
+        _ => ports <= RING_MAX_PORTS,
+    }
+}
+
+fn open_port(
+    netns: &Netns,
+    switch: &str,
+    p: &PortConfig,
+    rx_ring: bool,
+) -> Result<Box<dyn PortIo>, RuntimeError> {
     let fail = |reason: String| RuntimeError::Port {
         switch: switch.to_string(),
         port: p.name.clone(),
@@ -151,9 +171,6 @@ fn open_port(netns: &Netns, switch: &str, p: &PortConfig) -> Result<Box<dyn Port
         .run(move || -> std::io::Result<PacketSocket> {
             let mut nl = vnet_sys::Netlink::open().map_err(std::io::Error::other)?;
             let idx = nl.index_of(&name).map_err(std::io::Error::other)?;
-            // Frames arrive through a receive ring unless VNET_RX_RING=0
-            // (plain recvmmsg).
-            let rx_ring = std::env::var_os("VNET_RX_RING").is_none_or(|v| v != "0");
             PacketSocket::open(
                 idx,
                 PacketOptions {
@@ -220,7 +237,7 @@ impl SwitchHandle {
         })?;
         let mut failed = Vec::new();
         for p in &config.ports {
-            match open_port(&netns, &config.name, p) {
+            match open_port(&netns, &config.name, p, use_rx_ring(config.ports.len())) {
                 Ok(io) => dp.add_port(SwitchPort {
                     name: p.name.clone(),
                     ofport: p.ofport,
@@ -327,16 +344,18 @@ impl SwitchHandle {
             for c in &config.ports {
                 match dp.ports.iter_mut().find(|p| p.name == c.name) {
                     Some(p) => p.vlan = c.vlan.clone(),
-                    None => match open_port(&netns, &config.name, c) {
-                        Ok(io) => dp.add_port(SwitchPort {
-                            name: c.name.clone(),
-                            ofport: c.ofport,
-                            vlan: c.vlan.clone(),
-                            io,
-                            stats: Default::default(),
-                        }),
-                        Err(e) => failed.push(e),
-                    },
+                    None => {
+                        match open_port(&netns, &config.name, c, use_rx_ring(config.ports.len())) {
+                            Ok(io) => dp.add_port(SwitchPort {
+                                name: c.name.clone(),
+                                ofport: c.ofport,
+                                vlan: c.vlan.clone(),
+                                io,
+                                stats: Default::default(),
+                            }),
+                            Err(e) => failed.push(e),
+                        }
+                    }
                 }
             }
         }
@@ -665,5 +684,19 @@ fn run_datapath(
                 p.stats.rx_dropped += p.io.kernel_drops();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rings_only_for_switches_of_few_ports() {
+        // (VNET_RX_RING is not set in the test environment.)
+        if std::env::var_os("VNET_RX_RING").is_some() {
+            return;
+        }
+        assert!(super::use_rx_ring(2));
+        assert!(super::use_rx_ring(super::RING_MAX_PORTS));
+        assert!(!super::use_rx_ring(super::RING_MAX_PORTS + 1));
     }
 }
