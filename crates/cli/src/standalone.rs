@@ -201,23 +201,9 @@ fn open_port(switch: &str, p: &VPort, rx_ring: bool) -> Result<Box<dyn PortIo>, 
 /// to the daemon process.
 fn open_internal(sw: &VSwitch) -> Result<Box<dyn PortIo>, RuntimeError> {
     let name = sw.name.clone();
-    let file = in_netns(
-        sw.netns.as_deref(),
-        move || -> Result<std::fs::File, String> {
-            let t = vnet_sys::tuntap::TunTapBuilder::tap(name)
-                .vnet_hdr(true)
-                .nonblocking(true)
-                .create()
-                .map_err(|e| e.to_string())?;
-            let mut nl = vnet_sys::Netlink::open().map_err(|e| e.to_string())?;
-            let _ = nl.set_addrgenmode_none(t.ifindex());
-            nl.set_up(t.ifindex(), true).map_err(|e| e.to_string())?;
-            t.into_queues()
-                .into_iter()
-                .next()
-                .ok_or_else(|| "no queue".to_string())
-        },
-    )
+    let file = in_netns(sw.netns.as_deref(), move || {
+        vnet_switch::runtime::create_internal_tap(name)
+    })
     .and_then(|r| r)
     .map_err(|reason| RuntimeError::Switch {
         switch: sw.name.clone(),

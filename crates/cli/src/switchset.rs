@@ -395,7 +395,6 @@ impl SwitchSet {
                 }
             }
         }
-        self.refresh_liveness();
         let now = self.now();
         let names: Vec<String> = self.switches.keys().cloned().collect();
         for n in names {

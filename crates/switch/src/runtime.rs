@@ -184,6 +184,24 @@ fn open_port(
     Ok(Box::new(PacketPort::new(sock)))
 }
 
+/// Creates the internal port's TAP device `name` in the calling thread's
+/// namespace (vnet headers, non-blocking, no IPv6 link-local address, up)
+/// and returns its one queue: the device goes when the file is closed.
+pub fn create_internal_tap(name: String) -> Result<std::fs::File, String> {
+    let t = vnet_sys::tuntap::TunTapBuilder::tap(name)
+        .vnet_hdr(true)
+        .nonblocking(true)
+        .create()
+        .map_err(|e| e.to_string())?;
+    let mut nl = vnet_sys::Netlink::open().map_err(|e| e.to_string())?;
+    let _ = nl.set_addrgenmode_none(t.ifindex());
+    nl.set_up(t.ifindex(), true).map_err(|e| e.to_string())?;
+    t.into_queues()
+        .into_iter()
+        .next()
+        .ok_or_else(|| "no queue".to_string())
+}
+
 /// OpenFlow's LOCAL port: the switch's internal port.
 pub const LOCAL_PORT: u32 = 0xffff_fffe;
 
@@ -197,20 +215,7 @@ fn open_internal(netns: &Netns, switch: &str) -> Result<Option<Box<dyn PortIo>>,
     }
     let name = switch.to_string();
     let made = netns
-        .run(move || -> Result<std::fs::File, String> {
-            let t = vnet_sys::tuntap::TunTapBuilder::tap(name)
-                .vnet_hdr(true)
-                .nonblocking(true)
-                .create()
-                .map_err(|e| e.to_string())?;
-            let mut nl = vnet_sys::Netlink::open().map_err(|e| e.to_string())?;
-            let _ = nl.set_addrgenmode_none(t.ifindex());
-            nl.set_up(t.ifindex(), true).map_err(|e| e.to_string())?;
-            t.into_queues()
-                .into_iter()
-                .next()
-                .ok_or_else(|| "no queue".to_string())
-        })
+        .run(move || create_internal_tap(name))
         .map_err(|e| RuntimeError::Switch {
             switch: switch.to_string(),
             reason: e.to_string(),
@@ -460,11 +465,12 @@ impl LinkWatch {
         };
         let mut changed = false;
         for i in self.ports_of(k, d) {
-            let now = links
-                .iter()
-                .find(|l| l.name == d.ports[i].name)
-                .map(|l| l.index);
-            changed |= self.settle(d, i, now);
+            let link = links.iter().find(|l| l.name == d.ports[i].name);
+            // Fast-failover liveness as the kernel has it now (events keep
+            // it current from here on).
+            let ofport = d.ports[i].ofport;
+            d.set_port_live(ofport, link.is_some_and(|l| l.up && l.lower_up));
+            changed |= self.settle(d, i, link.map(|l| l.index));
         }
         changed
     }

@@ -7,18 +7,16 @@
 //! group comes after the groups it refers to), then its flows, so a
 //! restarted daemon comes back with all three.
 //!
-//! Fast-failover liveness: once a second ([`SwitchSet::expire`]), for the
-//! switches with a group watching a port, the links of the switch's ports
-//! are read from the kernel and handed to the datapath
-//! (`Datapath::set_port_live`).
+//! Fast-failover liveness (`Datapath::set_port_live`) comes from the
+//! datapath thread's link monitor (`vnet_switch::runtime`), not from here.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Context, Result};
 use serde_json::json;
 use vnet_switch::control::{Reply, Request};
-use vnet_switch::flow::{PortNo, RemovedFlow};
+use vnet_switch::flow::RemovedFlow;
 use vnet_switch::group::{Group, GroupMod, GroupModCommand};
 use vnet_switch::meter::{MeterMod, MeterModCommand};
 use vnet_switch::ofctl;
@@ -249,62 +247,6 @@ impl SwitchSet {
             }));
         }
         Ok(Reply::ok(text, json!(data)))
-    }
-
-    /// Hands the datapaths the link state of the ports their groups watch.
-    pub(super) fn refresh_liveness(&self) {
-        for (name, r) in &self.switches {
-            let watched = r.pipeline.groups().any(|g| {
-                g.group
-                    .buckets
-                    .iter()
-                    .any(|b| b.watch_port != PortNo::ANY && b.watch_port != PortNo::LOCAL)
-            });
-            if !watched {
-                continue;
-            }
-            // Ports by the namespace holding their netdev.
-            let mut by_ns: BTreeMap<Option<String>, Vec<(String, u32)>> = BTreeMap::new();
-            match self.vswitches.get(name) {
-                Some(v) => v.ports.iter().for_each(|p| {
-                    by_ns
-                        .entry(p.netns.clone())
-                        .or_default()
-                        .push((p.iface.clone(), p.ofport))
-                }),
-                None => {
-                    let ports = r.handle.config.ports.iter();
-                    by_ns.insert(
-                        Some(r.handle.config.netns.clone()),
-                        ports.map(|p| (p.name.clone(), p.ofport)).collect(),
-                    );
-                }
-            }
-            let mut states = Vec::new();
-            for (ns, ports) in by_ns {
-                let up: HashSet<String> = crate::standalone::in_netns(ns.as_deref(), || {
-                    vnet_sys::Netlink::open()
-                        .and_then(|mut nl| nl.links())
-                        .map(|links| {
-                            links
-                                .into_iter()
-                                .filter(|l| l.up && l.lower_up)
-                                .map(|l| l.name)
-                                .collect()
-                        })
-                        .ok()
-                })
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| ports.iter().map(|(n, _)| n.clone()).collect());
-                states.extend(ports.into_iter().map(|(n, p)| (p, up.contains(&n))));
-            }
-            if let Ok(mut dp) = r.handle.dp.lock() {
-                for (ofport, live) in states {
-                    dp.set_port_live(ofport, live);
-                }
-            }
-        }
     }
 }
 
